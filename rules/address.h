@@ -1,0 +1,16 @@
+/*
+ * address.h - comparing mail addresses as SPEC section 1 says: without
+ * angle brackets, local part exactly, domain case-insensitively.
+ */
+#ifndef MAIL2ALERT_ADDRESS_H
+#define MAIL2ALERT_ADDRESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* The address inside optional angle brackets: start and length. */
+const char *address_bare(const char *address, size_t *len);
+
+bool address_equal(const char *a, const char *b);
+
+#endif

@@ -1,0 +1,687 @@
+/*
+ * config.c - parse and validate the configuration (see config.h).
+ *
+ * Every check names the file, the line and the key, because the person
+ * reading the message is an administrator with the file open in an
+ * editor.  Unknown keys are errors: a typo must not pass silently.
+ */
+#include <ctype.h>
+#include <libconfig.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "strbuf.h"
+#include "xalloc.h"
+
+/* Largest body-limit accepted: a Slack post cannot usefully be larger. */
+#define BODY_LIMIT_MAX (16L * 1024 * 1024)
+#define POLL_INTERVAL_MAX 86400
+#define KEY_PATH_MAX 256
+
+struct parse {
+	const char *path;
+	config_env_fn env;
+	void *env_arg;
+	char *err;
+	size_t errlen;
+};
+
+static bool __attribute__((format(printf, 4, 5)))
+fail(struct parse *p, const config_setting_t *at, const char *key,
+    const char *fmt, ...)
+{
+	char what[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	snprintf(p->err, p->errlen, "%s:%d: %s: %s", p->path,
+	    at ? config_setting_source_line(at) : 0, key, what);
+	return false;
+}
+
+static bool
+is_name_start(int c)
+{
+	return isalpha(c) || c == '_';
+}
+
+/*
+ * Expand $NAME and ${NAME} from the environment; "$$" is a literal "$".
+ * An unset variable is an error: a missing secret must not become "".
+ */
+static bool
+expand_env(struct parse *p, const config_setting_t *at, const char *key,
+    const char *in, char **out)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	for (size_t i = 0; in[i] != '\0';) {
+		bool braced = in[i] == '$' && in[i + 1] == '{';
+		size_t start = i + (braced ? 2 : 1), end = start;
+		char name[128];
+		const char *value;
+
+		if (in[i] != '$') {
+			strbuf_addc(&sb, in[i++]);
+			continue;
+		}
+		if (in[i + 1] == '$') {
+			strbuf_addc(&sb, '$');
+			i += 2;
+			continue;
+		}
+		if (!is_name_start((unsigned char)in[start])) {
+			strbuf_addc(&sb, in[i++]);
+			continue;
+		}
+		while (isalnum((unsigned char)in[end]) || in[end] == '_')
+			end++;
+		if (braced && in[end] != '}') {
+			strbuf_free(&sb);
+			return fail(p, at, key, "unterminated ${ in \"%s\"", in);
+		}
+		if (end - start >= sizeof(name)) {
+			strbuf_free(&sb);
+			return fail(p, at, key, "environment variable name too long");
+		}
+		memcpy(name, in + start, end - start);
+		name[end - start] = '\0';
+		value = p->env ? p->env(name, p->env_arg) : NULL;
+		if (value == NULL) {
+			strbuf_free(&sb);
+			return fail(p, at, key, "environment variable %s is not set", name);
+		}
+		strbuf_adds(&sb, value);
+		i = end + (braced ? 1 : 0);
+	}
+	*out = strbuf_detach(&sb);
+	return true;
+}
+
+/* "path.name" into buf; a deeper path than KEY_PATH_MAX is only cut short. */
+static void
+key_path(char *buf, const char *path, const char *name)
+{
+	if (snprintf(buf, KEY_PATH_MAX, "%s%s%s", path, *path ? "." : "", name) >= KEY_PATH_MAX)
+		buf[KEY_PATH_MAX - 1] = '\0';
+}
+
+/* Reject keys of group that are not in allowed (NULL-terminated). */
+static bool
+check_keys(struct parse *p, const config_setting_t *group, const char *path,
+    const char *const *allowed)
+{
+	for (int i = 0; i < config_setting_length(group); i++) {
+		const config_setting_t *member = config_setting_get_elem(group, (unsigned)i);
+		const char *name = config_setting_name(member);
+		bool known = false;
+
+		for (const char *const *a = allowed; *a && !known; a++)
+			known = strcmp(*a, name) == 0;
+		if (!known) {
+			char key[KEY_PATH_MAX];
+
+			key_path(key, path, name);
+			return fail(p, member, key, "unknown key");
+		}
+	}
+	return true;
+}
+
+
+/* An optional string member, env-expanded; *out stays NULL if absent. */
+static bool
+get_string(struct parse *p, const config_setting_t *group, const char *path,
+    const char *name, char **out)
+{
+	const config_setting_t *s = config_setting_get_member(group, name);
+	char key[KEY_PATH_MAX];
+
+	if (s == NULL)
+		return true;
+	key_path(key, path, name);
+	if (config_setting_type(s) != CONFIG_TYPE_STRING)
+		return fail(p, s, key, "must be a string");
+	free(*out);
+	*out = NULL;
+	return expand_env(p, s, key, config_setting_get_string(s), out);
+}
+
+static bool
+get_int(struct parse *p, const config_setting_t *group, const char *path,
+    const char *name, long min, long max, long *out)
+{
+	const config_setting_t *s = config_setting_get_member(group, name);
+	char key[KEY_PATH_MAX];
+	long long v;
+
+	if (s == NULL)
+		return true;
+	key_path(key, path, name);
+	if (config_setting_type(s) == CONFIG_TYPE_INT)
+		v = config_setting_get_int(s);
+	else if (config_setting_type(s) == CONFIG_TYPE_INT64)
+		v = config_setting_get_int64(s);
+	else
+		return fail(p, s, key, "must be an integer");
+	if (v < min || v > max)
+		return fail(p, s, key, "must be between %ld and %ld", min, max);
+	*out = (long)v;
+	return true;
+}
+
+/* A member that must be an array or list of strings. */
+static bool
+get_string_list(struct parse *p, const config_setting_t *group,
+    const char *path, const char *name, char ***out, size_t *count)
+{
+	const config_setting_t *s = config_setting_get_member(group, name);
+	char key[KEY_PATH_MAX];
+	int n;
+
+	*out = NULL;
+	*count = 0;
+	if (s == NULL)
+		return true;
+	key_path(key, path, name);
+	if (config_setting_type(s) != CONFIG_TYPE_ARRAY &&
+	    config_setting_type(s) != CONFIG_TYPE_LIST)
+		return fail(p, s, key, "must be a list of strings, like [\"a\", \"b\"]");
+	n = config_setting_length(s);
+	*out = xcalloc((size_t)n + 1, sizeof(char *));
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+
+		if (config_setting_type(e) != CONFIG_TYPE_STRING)
+			return fail(p, e, key, "element %d must be a string", i + 1);
+		if (!expand_env(p, e, key, config_setting_get_string(e), &(*out)[i]))
+			return false;
+		*count = (size_t)i + 1;
+	}
+	return true;
+}
+
+static void
+free_string_list(char **list, size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		free(list[i]);
+	free(list);
+}
+
+/* Addresses and channel names end up in SMTP commands and headers. */
+static bool
+is_clean_token(const char *s)
+{
+	if (*s == '\0')
+		return false;
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c <= ' ' || c == 0x7F || c == '<' || c == '>' || c == ',' ||
+		    c == '"' || c == '\\')
+			return false;
+	}
+	return true;
+}
+
+static bool
+parse_action(struct parse *p, const config_setting_t *at, const char *key,
+    const char *text, struct action *a)
+{
+	a->text = xstrdup(text);
+	if (strncmp(text, "mailto:", 7) == 0) {
+		a->kind = ACTION_MAILTO;
+		if (!is_clean_token(text + 7) || strchr(text + 7, '@') == NULL)
+			return fail(p, at, key, "\"%s\": not a mail address", text);
+		a->target = xstrdup(text + 7);
+		return true;
+	}
+	if (strncmp(text, "slack:", 6) == 0) {
+		const char *target = text + 6, *colon = strchr(target, ':');
+
+		a->kind = ACTION_SLACK;
+		a->style = SLACK_BRIEF;
+		if (colon != NULL) {
+			if (strcmp(colon, ":brief") == 0)
+				a->style = SLACK_BRIEF;
+			else if (strcmp(colon, ":full") == 0)
+				a->style = SLACK_FULL;
+			else
+				return fail(p, at, key, "\"%s\": style must be :brief or :full", text);
+		}
+		a->target = xstrndup(target, colon ? (size_t)(colon - target) : strlen(target));
+		if (!is_clean_token(a->target) || (a->target[0] != '#' && a->target[0] != '@'))
+			return fail(p, at, key, "\"%s\": expected slack:#channel or slack:@user", text);
+		return true;
+	}
+	return fail(p, at, key, "\"%s\": unknown action (mailto:ADDRESS or slack:#CHANNEL)", text);
+}
+
+static bool
+parse_actions(struct parse *p, const config_setting_t *rule, const char *path,
+    struct rule *r)
+{
+	const config_setting_t *s = config_setting_get_member(rule, "actions");
+	char key[KEY_PATH_MAX], **texts;
+	size_t n;
+	bool ok = true;
+
+	key_path(key, path, "actions");
+	if (s == NULL)
+		return fail(p, rule, key, "missing (a list like [\"mailto:team@example.com\"])");
+	if (!get_string_list(p, rule, path, "actions", &texts, &n))
+		return false;
+	r->actions = xcalloc(n, sizeof(*r->actions));
+	for (size_t i = 0; i < n && ok; i++) {
+		ok = parse_action(p, config_setting_get_elem(s, (unsigned)i), key,
+		    texts[i], &r->actions[i]);
+		r->nactions = i + 1;
+	}
+	free_string_list(texts, n);
+	return ok;
+}
+
+static const struct {
+	const char *name;
+	enum filter_function function;
+	size_t min_args, max_args;
+	const char *usage;
+} functions[] = {
+	{ "pipelines.any", FILTER_ANY, 0, 0, "no args" },
+	{ "pipelines.all", FILTER_ANY, 0, 0, "no args" },
+	{ "pipelines.in_group", FILTER_IN_GROUP, 1, 1, "args = [\"group\"]" },
+	{ "pipelines.name_like_in_group", FILTER_NAME_LIKE, 2, 2,
+	    "args = [\"regex\", \"group\"]" },
+	{ "mail.in_subject", FILTER_IN_SUBJECT, 1, 1000, "args = [\"word\", ...]" },
+};
+
+static bool
+parse_function(struct parse *p, const config_setting_t *filter,
+    const char *path, struct rule *r)
+{
+	const config_setting_t *fs = config_setting_get_member(filter, "function");
+	char *name = NULL, key[KEY_PATH_MAX];
+	size_t f, nf = sizeof(functions) / sizeof(functions[0]);
+
+	if (!get_string(p, filter, path, "function", &name) ||
+	    !get_string_list(p, filter, path, "args", &r->args, &r->nargs)) {
+		free(name);
+		return false;
+	}
+	key_path(key, path, "function");
+	if (name == NULL)
+		name = xstrdup("pipelines.any");	/* no function: every pipeline */
+	for (f = 0; f < nf && strcmp(functions[f].name, name) != 0; f++)
+		;
+	if (f == nf) {
+		fail(p, fs, key, "unknown function \"%s\" (pipelines.any, "
+		    "pipelines.in_group, pipelines.name_like_in_group, mail.in_subject)", name);
+		free(name);
+		return false;
+	}
+	free(name);
+	r->function = functions[f].function;
+	key_path(key, path, "args");
+	if (r->nargs < functions[f].min_args || r->nargs > functions[f].max_args)
+		return fail(p, config_setting_get_member(filter, "args") ?
+		    config_setting_get_member(filter, "args") : fs, key,
+		    "%s takes %s", functions[f].name, functions[f].usage);
+	if (r->function == FILTER_NAME_LIKE) {
+		int rc = regcomp(&r->regex, r->args[0], REG_EXTENDED);
+
+		if (rc != 0) {
+			char why[128];
+
+			regerror(rc, &r->regex, why, sizeof(why));
+			return fail(p, config_setting_get_member(filter, "args"), key,
+			    "regex \"%s\" does not compile: %s", r->args[0], why);
+		}
+		r->regex_compiled = true;
+		r->regex_has_group = r->regex.re_nsub > 0;
+	}
+	return true;
+}
+
+static bool
+parse_events(struct parse *p, const config_setting_t *filter, const char *path,
+    struct rule *r)
+{
+	const config_setting_t *s = config_setting_get_member(filter, "events");
+	char **names, key[KEY_PATH_MAX];
+	size_t n;
+	bool ok = true;
+
+	if (!get_string_list(p, filter, path, "events", &names, &n))
+		return false;
+	key_path(key, path, "events");
+	for (size_t i = 0; i < n && ok; i++) {
+		enum gocd_event e;
+
+		if (event_from_name(names[i], &e))
+			r->events |= EVENT_BIT(e);
+		else
+			ok = fail(p, config_setting_get_elem(s, (unsigned)i), key,
+			    "unknown event \"%s\" (PASSES, FAILS, BREAKS, FIXED, CANCELLED)",
+			    names[i]);
+	}
+	if (ok && s != NULL && n == 0)
+		ok = fail(p, s, key, "empty: leave it out to match every event");
+	free_string_list(names, n);
+	return ok;
+}
+
+static bool
+parse_rule(struct parse *p, const config_setting_t *rs, const char *path,
+    struct rule *r)
+{
+	static const char *const rule_keys[] = { "name", "owner", "filter", "actions", NULL };
+	static const char *const filter_keys[] = { "events", "function", "args", NULL };
+	const config_setting_t *filter = config_setting_get_member(rs, "filter");
+	char fpath[KEY_PATH_MAX];
+
+	r->line = config_setting_source_line(rs);
+	if (!config_setting_is_group(rs))
+		return fail(p, rs, path, "a rule must be a group { filter = {...}; actions = [...]; }");
+	if (!check_keys(p, rs, path, rule_keys) ||
+	    !get_string(p, rs, path, "name", &r->name) ||
+	    !get_string(p, rs, path, "owner", &r->owner))
+		return false;
+	key_path(fpath, path, "filter");
+	if (filter != NULL) {
+		if (!config_setting_is_group(filter))
+			return fail(p, filter, fpath, "must be a group { ... }");
+		if (!check_keys(p, filter, fpath, filter_keys) ||
+		    !parse_events(p, filter, fpath, r) ||
+		    !parse_function(p, filter, fpath, r))
+			return false;
+	}
+	return parse_actions(p, rs, path, r);
+}
+
+static bool
+parse_wanted(struct parse *p, const config_setting_t *ms, const char *path,
+    struct manager *m)
+{
+	static const char *const want_keys[] = { "to", "from", NULL };
+	const config_setting_t *w = config_setting_get_member(ms, "messages-we-want");
+	char key[KEY_PATH_MAX];
+	char *to = NULL, *from = NULL;
+
+	key_path(key, path, "messages-we-want");
+	if (w == NULL)
+		return fail(p, ms, key, "missing (messages-we-want = { to = \"address\"; })");
+	if (!config_setting_is_group(w))
+		return fail(p, w, key, "must be a group { to = \"...\"; } or { from = \"...\"; }");
+	if (!check_keys(p, w, key, want_keys) ||
+	    !get_string(p, w, key, "to", &to) || !get_string(p, w, key, "from", &from)) {
+		free(to);
+		free(from);
+		return false;
+	}
+	if ((to == NULL) == (from == NULL)) {
+		free(to);
+		free(from);
+		return fail(p, w, key, "needs exactly one of to or from");
+	}
+	m->want = to ? WANT_TO : WANT_FROM;
+	m->want_address = to ? to : from;
+	if (!is_clean_token(m->want_address))
+		return fail(p, w, key, "\"%s\" is not a mail address", m->want_address);
+	return true;
+}
+
+static bool
+parse_api(struct parse *p, const config_setting_t *ms, const char *path,
+    struct manager *m)
+{
+	static const char *const names[] = { "auto", "admin", "dashboard", "legacy" };
+	char *api = NULL, key[KEY_PATH_MAX];
+
+	if (!get_string(p, ms, path, "api", &api))
+		return false;
+	m->api = GOCD_API_AUTO;
+	if (api == NULL)
+		return true;
+	for (size_t i = 0; i < 4; i++) {
+		if (strcmp(api, names[i]) == 0) {
+			m->api = (enum gocd_api)i;
+			free(api);
+			return true;
+		}
+	}
+	free(api);
+	key_path(key, path, "api");
+	return fail(p, config_setting_get_member(ms, "api"), key,
+	    "must be auto, admin, dashboard or legacy");
+}
+
+static bool
+parse_rules(struct parse *p, const config_setting_t *ms, const char *path,
+    struct manager *m)
+{
+	const config_setting_t *rs = config_setting_get_member(ms, "rules");
+	char key[KEY_PATH_MAX];
+	int n;
+
+	key_path(key, path, "rules");
+	if (rs == NULL)
+		return true;
+	if (config_setting_type(rs) != CONFIG_TYPE_LIST)
+		return fail(p, rs, key, "must be a list of rules: ( { ... }, { ... } )");
+	n = config_setting_length(rs);
+	m->rules = xcalloc((size_t)n, sizeof(*m->rules));
+	for (int i = 0; i < n; i++) {
+		char rpath[KEY_PATH_MAX + 16];
+
+		snprintf(rpath, sizeof(rpath), "%s[%d]", key, i);
+		m->nrules = (size_t)i + 1;
+		if (!parse_rule(p, config_setting_get_elem(rs, (unsigned)i), rpath, &m->rules[i]))
+			return false;
+	}
+	return true;
+}
+
+static bool
+parse_manager(struct parse *p, const config_setting_t *ms, const char *path,
+    struct manager *m)
+{
+	static const char *const manager_keys[] = { "name", "url", "api", "user",
+	    "passwd", "token", "poll-interval", "messages-we-want", "rules", NULL };
+	long interval = CONFIG_DEFAULT_POLL_INTERVAL;
+
+	if (!config_setting_is_group(ms))
+		return fail(p, ms, path, "a manager must be a group { name = ...; ... }");
+	if (!check_keys(p, ms, path, manager_keys) ||
+	    !get_string(p, ms, path, "name", &m->name) ||
+	    !get_string(p, ms, path, "url", &m->url) ||
+	    !parse_api(p, ms, path, m) ||
+	    !get_string(p, ms, path, "user", &m->user) ||
+	    !get_string(p, ms, path, "passwd", &m->passwd) ||
+	    !get_string(p, ms, path, "token", &m->token) ||
+	    !get_int(p, ms, path, "poll-interval", 1, POLL_INTERVAL_MAX, &interval) ||
+	    !parse_wanted(p, ms, path, m) ||
+	    !parse_rules(p, ms, path, m))
+		return false;
+	m->poll_interval = (int)interval;
+	if (m->name == NULL)
+		return fail(p, ms, path, "name is missing");
+	if (m->url == NULL && strcmp(m->name, "gocd") == 0)
+		return fail(p, ms, path, "manager \"gocd\" polls GoCD and needs url");
+	if ((m->user == NULL) != (m->passwd == NULL))
+		return fail(p, ms, path, "user and passwd go together");
+	if (m->user != NULL && m->token != NULL)
+		return fail(p, ms, path, "use either user/passwd or token, not both");
+	if (m->url == NULL && manager_needs_groups(m))
+		return fail(p, ms, path, "rules use pipeline groups, so the manager needs url");
+	return true;
+}
+
+static bool
+parse_managers(struct parse *p, const config_setting_t *root, struct config *c)
+{
+	const config_setting_t *ms = config_setting_get_member(root, "managers");
+	int n;
+
+	if (ms == NULL)
+		return fail(p, root, "managers", "missing: nothing to do without managers");
+	if (config_setting_type(ms) != CONFIG_TYPE_LIST)
+		return fail(p, ms, "managers", "must be a list: ( { name = ...; }, ... )");
+	n = config_setting_length(ms);
+	c->managers = xcalloc((size_t)n, sizeof(*c->managers));
+	for (int i = 0; i < n; i++) {
+		char path[KEY_PATH_MAX];
+
+		snprintf(path, sizeof(path), "managers[%d]", i);
+		c->nmanagers = (size_t)i + 1;
+		if (!parse_manager(p, config_setting_get_elem(ms, (unsigned)i), path,
+		    &c->managers[i]))
+			return false;
+		for (int j = 0; j < i; j++) {
+			if (strcmp(c->managers[j].name, c->managers[i].name) == 0)
+				return fail(p, config_setting_get_elem(ms, (unsigned)i), path,
+				    "a manager named \"%s\" already exists", c->managers[i].name);
+		}
+	}
+	return true;
+}
+
+static bool
+parse_unresolved(struct parse *p, const config_setting_t *root, struct config *c)
+{
+	char *value = NULL;
+	bool ok = true;
+
+	if (!get_string(p, root, "", "unresolved", &value))
+		return false;
+	if (value == NULL || strcmp(value, "accept") == 0)
+		c->unresolved = UNRESOLVED_ACCEPT;
+	else if (strcmp(value, "tempfail") == 0)
+		c->unresolved = UNRESOLVED_TEMPFAIL;
+	else if (strncmp(value, "mailto:", 7) == 0 && is_clean_token(value + 7)) {
+		c->unresolved = UNRESOLVED_MAILTO;
+		c->unresolved_mailto = xstrdup(value + 7);
+	} else
+		ok = fail(p, config_setting_get_member(root, "unresolved"), "unresolved",
+		    "must be \"accept\", \"tempfail\" or \"mailto:ADDRESS\"");
+	free(value);
+	return ok;
+}
+
+static bool
+parse_root(struct parse *p, const config_setting_t *root, struct config *c)
+{
+	static const char *const root_keys[] = { "socket", "user", "state-file",
+	    "unresolved", "body-limit", "slack-token", "slack-api", "managers", NULL };
+
+	c->body_limit = CONFIG_DEFAULT_BODY_LIMIT;
+	if (!check_keys(p, root, "", root_keys) ||
+	    !get_string(p, root, "", "socket", &c->socket) ||
+	    !get_string(p, root, "", "user", &c->user) ||
+	    !get_string(p, root, "", "state-file", &c->state_file) ||
+	    !parse_unresolved(p, root, c) ||
+	    !get_int(p, root, "", "body-limit", 0, BODY_LIMIT_MAX, &c->body_limit) ||
+	    !get_string(p, root, "", "slack-token", &c->slack_token) ||
+	    !get_string(p, root, "", "slack-api", &c->slack_api) ||
+	    !parse_managers(p, root, c))
+		return false;
+	if (c->socket == NULL)
+		c->socket = xstrdup(CONFIG_DEFAULT_SOCKET);
+	if (c->slack_api == NULL)
+		c->slack_api = xstrdup(CONFIG_DEFAULT_SLACK_API);
+	return true;
+}
+
+struct config *
+config_parse(const char *text, const char *path, config_env_fn env,
+    void *env_arg, char *err, size_t errlen)
+{
+	struct parse p = { path, env, env_arg, err, errlen };
+	struct config *c = xcalloc(1, sizeof(*c));
+	config_t cfg;
+	bool ok;
+
+	c->path = xstrdup(path);
+	config_init(&cfg);
+	if (!config_read_string(&cfg, text)) {
+		snprintf(err, errlen, "%s:%d: syntax error: %s", path,
+		    config_error_line(&cfg), config_error_text(&cfg));
+		ok = false;
+	} else {
+		ok = parse_root(&p, config_root_setting(&cfg), c);
+	}
+	config_destroy(&cfg);
+	if (!ok) {
+		config_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+static void
+free_rule(struct rule *r)
+{
+	free(r->name);
+	free(r->owner);
+	if (r->regex_compiled)
+		regfree(&r->regex);
+	free_string_list(r->args, r->nargs);
+	for (size_t a = 0; a < r->nactions; a++) {
+		free(r->actions[a].target);
+		free(r->actions[a].text);
+	}
+	free(r->actions);
+}
+
+void
+config_free(struct config *c)
+{
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < c->nmanagers; i++) {
+		struct manager *m = &c->managers[i];
+
+		for (size_t r = 0; r < m->nrules; r++)
+			free_rule(&m->rules[r]);
+		free(m->rules);
+		free(m->name);
+		free(m->want_address);
+		free(m->url);
+		free(m->user);
+		free(m->passwd);
+		free(m->token);
+	}
+	free(c->managers);
+	free(c->path);
+	free(c->socket);
+	free(c->user);
+	free(c->state_file);
+	free(c->unresolved_mailto);
+	free(c->slack_token);
+	free(c->slack_api);
+	free(c);
+}
+
+bool
+manager_needs_groups(const struct manager *m)
+{
+	for (size_t r = 0; r < m->nrules; r++) {
+		if (m->rules[r].function == FILTER_IN_GROUP ||
+		    m->rules[r].function == FILTER_NAME_LIKE)
+			return true;
+	}
+	return false;
+}
+
+const char *
+gocd_api_name(enum gocd_api api)
+{
+	static const char *const names[] = { "auto", "admin", "dashboard", "legacy" };
+
+	return names[api];
+}

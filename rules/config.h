@@ -1,0 +1,124 @@
+/*
+ * config.h - the validated configuration (SPEC section 4) and its parser.
+ *
+ * The parser reads libconfig text already in memory, so it does no I/O:
+ * the daemon reads the file, the tests pass strings.  A config is never
+ * changed after config_parse returns it; a reload builds a new one.
+ */
+#ifndef MAIL2ALERT_CONFIG_H
+#define MAIL2ALERT_CONFIG_H
+
+#include <regex.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "event.h"
+
+#define CONFIG_DEFAULT_PATH "/etc/mail2alert/mail2alert.conf"
+#define CONFIG_DEFAULT_SOCKET "inet:8895@127.0.0.1"
+#define CONFIG_DEFAULT_BODY_LIMIT 65536
+#define CONFIG_DEFAULT_SLACK_API "https://slack.com/api"
+#define CONFIG_DEFAULT_POLL_INTERVAL 30
+
+enum action_kind {
+	ACTION_MAILTO,
+	ACTION_SLACK,
+};
+
+enum slack_style {
+	SLACK_BRIEF,
+	SLACK_FULL,
+};
+
+struct action {
+	enum action_kind kind;
+	char *target;		/* address, or "#channel" / "@user" */
+	enum slack_style style;
+	char *text;		/* as written in the config, for reports */
+};
+
+enum filter_function {
+	FILTER_ANY,		/* pipelines.any, pipelines.all */
+	FILTER_IN_GROUP,	/* pipelines.in_group [group] */
+	FILTER_NAME_LIKE,	/* pipelines.name_like_in_group [regex, group] */
+	FILTER_IN_SUBJECT,	/* mail.in_subject [word, ...] */
+};
+
+struct rule {
+	char *name;		/* optional: NULL */
+	char *owner;		/* optional: NULL */
+	unsigned events;	/* EVENT_BIT set; 0 = no events filter */
+	enum filter_function function;
+	char **args;
+	size_t nargs;
+	regex_t regex;		/* FILTER_NAME_LIKE only */
+	bool regex_compiled;
+	bool regex_has_group;	/* the regex has a capture group */
+	struct action *actions;
+	size_t nactions;
+	int line;		/* where the rule starts, for reports */
+};
+
+enum want_kind {
+	WANT_TO,
+	WANT_FROM,
+};
+
+enum gocd_api {
+	GOCD_API_AUTO,
+	GOCD_API_ADMIN,
+	GOCD_API_DASHBOARD,
+	GOCD_API_LEGACY,
+};
+
+struct manager {
+	char *name;
+	enum want_kind want;
+	char *want_address;
+	char *url;		/* GoCD base URL; NULL: does not poll */
+	enum gocd_api api;
+	char *user;
+	char *passwd;
+	char *token;
+	int poll_interval;	/* seconds */
+	struct rule *rules;
+	size_t nrules;
+};
+
+enum unresolved_policy {
+	UNRESOLVED_ACCEPT,
+	UNRESOLVED_TEMPFAIL,
+	UNRESOLVED_MAILTO,
+};
+
+struct config {
+	char *path;		/* the file it came from */
+	char *socket;
+	char *user;		/* NULL: stay who we are */
+	char *state_file;	/* NULL: none */
+	enum unresolved_policy unresolved;
+	char *unresolved_mailto;
+	long body_limit;
+	char *slack_token;
+	char *slack_api;
+	struct manager *managers;
+	size_t nmanagers;
+};
+
+/* Environment lookup used for $NAME expansion (getenv in the daemon). */
+typedef const char *(*config_env_fn)(const char *name, void *arg);
+
+/*
+ * Parse and validate config text.  path is only used in messages.  On
+ * error returns NULL and writes "PATH:LINE: KEY: what is wrong" to err.
+ */
+struct config *config_parse(const char *text, const char *path,
+    config_env_fn env, void *env_arg, char *err, size_t errlen);
+void config_free(struct config *config);
+
+/* True if any rule of the manager needs the pipeline groups. */
+bool manager_needs_groups(const struct manager *manager);
+
+const char *gocd_api_name(enum gocd_api api);
+
+#endif

@@ -1,0 +1,38 @@
+/*
+ * mime_text.h - turn header and body bytes as they travel in mail into
+ * plain UTF-8 text.
+ *
+ * Everything returned is valid UTF-8: bytes that are not are taken as
+ * ISO-8859-1, so hostile input cannot produce broken UTF-8 downstream
+ * (log lines, JSON for Slack).
+ */
+#ifndef MAIL2ALERT_MIME_TEXT_H
+#define MAIL2ALERT_MIME_TEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "strbuf.h"
+
+/*
+ * Decode an unstructured header value (Subject): unfold folded lines,
+ * decode RFC 2047 encoded-words, drop whitespace between adjacent
+ * encoded-words, replace control characters by spaces and trim.
+ * Returns a malloc'd UTF-8 string.
+ */
+char *header_decode(const char *raw, size_t len);
+
+/* Append len bytes in charset to out as UTF-8 (unknown charsets: see above). */
+void charset_to_utf8(struct strbuf *out, const char *charset,
+    const char *bytes, size_t len);
+
+/*
+ * Quoted-printable decoding (RFC 2045; in_header: RFC 2047 "Q", where '_'
+ * is a space).  Malformed escapes are kept as they are.
+ */
+void qp_decode(struct strbuf *out, const char *in, size_t len, bool in_header);
+
+/* Base64 decoding; characters outside the alphabet are skipped. */
+void base64_decode(struct strbuf *out, const char *in, size_t len);
+
+#endif

@@ -1,0 +1,42 @@
+/*
+ * name_map.h - hash map from GoCD names to small integers.
+ *
+ * GoCD compares pipeline, stage and group names case-insensitively, so
+ * this map does too (ASCII case folding: GoCD names are ASCII).  Keys
+ * are copied and kept as first given, for reports and persistence.
+ */
+#ifndef MAIL2ALERT_NAME_MAP_H
+#define MAIL2ALERT_NAME_MAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct name_map_slot {
+	char *key;		/* NULL: empty slot */
+	uint32_t hash;
+	uint32_t value;
+};
+
+struct name_map {
+	struct name_map_slot *slots;
+	size_t cap;		/* 0 or a power of two */
+	size_t count;
+};
+
+#define NAME_MAP_INIT { NULL, 0, 0 }
+
+/* Case-insensitive hash of len bytes of key. */
+uint32_t name_hash(const char *key, size_t len);
+
+bool name_map_get(const struct name_map *map, const char *key, size_t len,
+    uint32_t *value);
+/* Insert or update; returns true if the key was new. */
+bool name_map_put(struct name_map *map, const char *key, size_t len,
+    uint32_t value);
+/* The stored key equal to key (original spelling), or NULL. */
+const char *name_map_key(const struct name_map *map, const char *key,
+    size_t len);
+void name_map_free(struct name_map *map);
+
+#endif

@@ -1,0 +1,61 @@
+/*
+ * route.h - decide where a message goes: the owning manager, the rules
+ * that match, and the union of their actions (SPEC sections 1 and 3).
+ *
+ * Pure: the caller supplies the group index (or NULL when none was ever
+ * loaded), the decoded subject and the event after edge detection.  The
+ * daemon and the dry run both call this, so they cannot disagree.
+ */
+#ifndef MAIL2ALERT_ROUTE_H
+#define MAIL2ALERT_ROUTE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+#include "gocd_subject.h"
+#include "group_index.h"
+#include "strbuf.h"
+
+/*
+ * The first manager that wants a message with this envelope, or NULL.
+ * recipients are as Postfix passed them (with or without angle brackets).
+ */
+const struct manager *route_select_manager(const struct config *config,
+    const char *sender, const char *const *recipients, size_t nrecipients);
+
+/* Whether recipient is one the manager's wish is about (to managers). */
+bool route_is_trigger(const struct manager *manager, const char *recipient);
+
+struct route_input {
+	const struct manager *manager;
+	const struct group_index *groups;	/* NULL: never loaded */
+	const char *subject;			/* decoded */
+	const struct gocd_subject *stage;	/* NULL: not a stage subject */
+	enum gocd_event event;			/* after edge detection */
+};
+
+struct route_result {
+	const struct action **actions;	/* union, first-seen order */
+	size_t nactions, cap;
+	size_t nmailto;
+	bool *matched;			/* per rule of the manager, for -n */
+	bool unresolved;		/* a rule needed groups never loaded */
+};
+
+#define ROUTE_RESULT_INIT { NULL, 0, 0, 0, NULL, false }
+
+/* Evaluate every rule of in->manager; out must be ROUTE_RESULT_INIT or reset. */
+void route_message(const struct route_input *in, struct route_result *out);
+void route_result_free(struct route_result *result);
+
+/*
+ * Postfix-style description "manager=gocd pipeline=p stage=s event=BREAKS"
+ * and the X-Mail2alert header value "gocd; pipeline=p; stage=s; event=E".
+ */
+void route_describe(struct strbuf *out, const struct route_input *in);
+void route_trace_header(struct strbuf *out, const struct route_input *in);
+/* "to=<a>,<b> slack=#c" for the actions of a result. */
+void route_describe_actions(struct strbuf *out, const struct route_result *r);
+
+#endif
