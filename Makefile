@@ -15,8 +15,11 @@ SYSCONFDIR ?= /etc
 CC       ?= cc
 PYTHON   ?= /usr/bin/python3
 CFLAGS   ?= -O2 -g
+# Messages are cut at their buffer's size on purpose (snprintf), so gcc's
+# guesses about truncation are noise: -Wno-format-truncation.
 CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
             -Wstrict-prototypes -Wmissing-prototypes -fno-common \
+            -Wno-format-truncation \
             -DMAIL2ALERT_VERSION='"$(VERSION)"'
 CPPFLAGS += -Irules -MMD -MP
 LDLIBS_MILTER = -lmilter -lconfig -lcjson -lcurl -lpthread

@@ -1,0 +1,332 @@
+/*
+ * gocd_poller.c - GoCD pipeline-group polling (see gocd_poller.h).
+ *
+ * Each poll re-reads the manager's settings from the config snapshot in
+ * force, so a reload that changes url or credentials takes effect at the
+ * next poll.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "gocd_groups.h"
+#include "gocd_poller.h"
+#include "http.h"
+#include "log.h"
+#include "snapshots.h"
+#include "xalloc.h"
+
+/* Retry soon after GoCD's 202 "dashboard is being processed". */
+#define POLL_RETRY_PROCESSING 5
+/* While failing, the wait doubles from poll-interval up to this. */
+#define POLL_BACKOFF_MAX 300
+
+struct poller {
+	char *manager;			/* name; settings come from the config */
+	pthread_t thread;
+	enum gocd_api api_in_use;	/* what auto detection settled on */
+	char *etag;			/* of the last admin response */
+	unsigned failures;		/* in the current streak */
+	unsigned long poll_seen;	/* poll_generation when last woken */
+	struct poller *next;
+};
+
+/* What one poll needs, copied out of the config snapshot. */
+struct poll_settings {
+	char *url;
+	char log_url[256];		/* url without credentials */
+	enum gocd_api api;
+	char *user, *passwd, *token;
+	int interval;
+};
+
+static pthread_mutex_t poller_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t poller_wake;
+static volatile bool pollers_stopping;
+static unsigned long poll_generation;	/* bumped by "poll now" */
+static struct poller *pollers;
+
+static const struct {
+	const char *path;
+	const char *accept;
+} endpoints[] = {
+	[GOCD_API_ADMIN] = { "/api/admin/pipeline_groups", "application/vnd.go.cd.v1+json" },
+	[GOCD_API_DASHBOARD] = { "/api/dashboard", "application/vnd.go.cd.v4+json" },
+	[GOCD_API_LEGACY] = { "/api/config/pipeline_groups", "application/json" },
+};
+
+static bool
+settings_load(const char *manager, struct poll_settings *s)
+{
+	struct config_snapshot *snap = config_acquire();
+	const struct manager *m = NULL;
+
+	memset(s, 0, sizeof(*s));
+	for (size_t i = 0; snap != NULL && i < snap->config->nmanagers && m == NULL; i++) {
+		if (strcmp(snap->config->managers[i].name, manager) == 0)
+			m = &snap->config->managers[i];
+	}
+	if (m != NULL && m->url != NULL) {
+		s->url = xstrdup(m->url);
+		http_url_for_log(m->url, s->log_url, sizeof(s->log_url));
+		s->api = m->api;
+		s->user = m->user ? xstrdup(m->user) : NULL;
+		s->passwd = m->passwd ? xstrdup(m->passwd) : NULL;
+		s->token = m->token ? xstrdup(m->token) : NULL;
+		s->interval = m->poll_interval;
+	}
+	config_release(snap);
+	return s->url != NULL;
+}
+
+static void
+settings_free(struct poll_settings *s)
+{
+	free(s->url);
+	free(s->user);
+	if (s->passwd)
+		memset(s->passwd, 0, strlen(s->passwd));
+	free(s->passwd);
+	if (s->token)
+		memset(s->token, 0, strlen(s->token));
+	free(s->token);
+}
+
+/* One GET of one endpoint; the response is the caller's to free. */
+static int
+fetch(struct poller *p, const struct poll_settings *s, enum gocd_api api,
+    struct http_response *resp)
+{
+	struct strbuf url = STRBUF_INIT;
+	struct http_request req = {
+		.accept = endpoints[api].accept,
+		.user = s->user, .passwd = s->passwd, .token = s->token,
+		.etag = api == GOCD_API_ADMIN ? p->etag : NULL,
+		.stop = &pollers_stopping,
+	};
+	int rc;
+
+	strbuf_addf(&url, "%s%s", s->url, endpoints[api].path);
+	req.url = url.data;
+	rc = http_get(&req, resp);
+	strbuf_free(&url);
+	return rc;
+}
+
+/* The API to try after api answered status, in auto mode; -1 if none. */
+static int
+auto_next(enum gocd_api api, long status)
+{
+	if (api == GOCD_API_ADMIN && (status == 401 || status == 403 || status == 404))
+		return GOCD_API_DASHBOARD;
+	if (api == GOCD_API_DASHBOARD && status == 404)
+		return GOCD_API_LEGACY;
+	return -1;
+}
+
+enum poll_outcome {
+	POLL_UPDATED,
+	POLL_UNCHANGED,
+	POLL_PROCESSING,		/* dashboard 202 */
+	POLL_FAILED,
+};
+
+static enum poll_outcome
+poll_once(struct poller *p, const struct poll_settings *s, char *why, size_t whylen)
+{
+	enum gocd_api api = s->api != GOCD_API_AUTO ? s->api :
+	    p->api_in_use != GOCD_API_AUTO ? p->api_in_use : GOCD_API_ADMIN;
+	struct http_response resp;
+	struct group_index *index;
+
+	for (;;) {
+		int next;
+
+		if (fetch(p, s, api, &resp) != 0) {
+			snprintf(why, whylen, "%s%s: %s", s->log_url, endpoints[api].path, resp.error);
+			http_response_free(&resp);
+			return POLL_FAILED;
+		}
+		next = s->api == GOCD_API_AUTO ? auto_next(api, resp.status) : -1;
+		if (next < 0) {
+			/* what auto detection chose is gone: detect again next time */
+			if (resp.status == 404 && p->api_in_use != GOCD_API_AUTO)
+				p->api_in_use = GOCD_API_AUTO;
+			break;
+		}
+		http_response_free(&resp);
+		api = (enum gocd_api)next;
+	}
+	if (s->api == GOCD_API_AUTO && p->api_in_use != api && resp.status / 100 == 2) {
+		log_info("manager=%s api=%s: using %s", p->manager, gocd_api_name(api),
+		    endpoints[api].path);
+		p->api_in_use = api;
+	}
+	if (resp.status == 304) {
+		http_response_free(&resp);
+		return POLL_UNCHANGED;
+	}
+	if (resp.status == 202 && api == GOCD_API_DASHBOARD) {
+		http_response_free(&resp);
+		return POLL_PROCESSING;
+	}
+	if (resp.status != 200) {
+		snprintf(why, whylen, "%s%s: HTTP %ld", s->log_url, endpoints[api].path, resp.status);
+		http_response_free(&resp);
+		return POLL_FAILED;
+	}
+	index = gocd_groups_parse(api, resp.body.data ? resp.body.data : "", resp.body.len,
+	    why, whylen);
+	if (index == NULL) {
+		size_t used = strlen(why);
+
+		snprintf(why + used, whylen - used, " from %s%s", s->log_url, endpoints[api].path);
+		http_response_free(&resp);
+		return POLL_FAILED;
+	}
+	log_debug("manager=%s groups=%zu pipelines=%zu", p->manager,
+	    group_index_group_count(index), group_index_pipeline_count(index));
+	groups_publish(p->manager, index);
+	free(p->etag);
+	p->etag = api == GOCD_API_ADMIN && resp.etag ? xstrdup(resp.etag) : NULL;
+	http_response_free(&resp);
+	return POLL_UPDATED;
+}
+
+/* Seconds to wait before the next poll. */
+static int
+next_delay(struct poller *p, enum poll_outcome outcome, int interval)
+{
+	long delay = interval;
+
+	if (outcome == POLL_PROCESSING)
+		return POLL_RETRY_PROCESSING < interval ? POLL_RETRY_PROCESSING : interval;
+	if (outcome != POLL_FAILED)
+		return interval;
+	for (unsigned i = 1; i < p->failures && delay < POLL_BACKOFF_MAX; i++)
+		delay *= 2;
+	if (delay > POLL_BACKOFF_MAX && interval < POLL_BACKOFF_MAX)
+		delay = POLL_BACKOFF_MAX;
+	/* up to 10% jitter, so many daemons do not poll GoCD in step */
+	return (int)(delay + (delay >= 10 ? random() % (delay / 10) : 0));
+}
+
+static void
+report(struct poller *p, enum poll_outcome outcome, const char *why)
+{
+	if (outcome == POLL_FAILED) {
+		if (p->failures++ == 0)
+			log_warning("manager=%s: GoCD poll failed, keeping the last pipeline "
+			    "groups: %s", p->manager, why);
+	} else if (p->failures > 0) {
+		log_info("manager=%s: GoCD poll works again after %u failures",
+		    p->manager, p->failures);
+		p->failures = 0;
+	}
+}
+
+/* Sleep up to seconds or until "poll now"; true if we are to stop. */
+static bool
+wait_for_next(struct poller *p, int seconds)
+{
+	struct timespec until;
+	bool stop;
+
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += seconds;
+	pthread_mutex_lock(&poller_lock);
+	while (!pollers_stopping && p->poll_seen == poll_generation &&
+	    pthread_cond_timedwait(&poller_wake, &poller_lock, &until) != ETIMEDOUT)
+		;
+	p->poll_seen = poll_generation;
+	stop = pollers_stopping;
+	pthread_mutex_unlock(&poller_lock);
+	return stop;
+}
+
+static void *
+poller_main(void *arg)
+{
+	struct poller *p = arg;
+	int delay;
+	char why[512];
+
+	do {
+		struct poll_settings s;
+		enum poll_outcome outcome = POLL_FAILED;
+
+		delay = CONFIG_DEFAULT_POLL_INTERVAL;
+		if (settings_load(p->manager, &s)) {
+			why[0] = '\0';
+			outcome = poll_once(p, &s, why, sizeof(why));
+			if (!pollers_stopping)
+				report(p, outcome, why);
+			delay = next_delay(p, outcome, s.interval);
+		}
+		settings_free(&s);
+	} while (!wait_for_next(p, delay));
+	return NULL;
+}
+
+int
+pollers_start(const struct config *config)
+{
+	pthread_condattr_t attr;
+
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&poller_wake, &attr);
+	pthread_condattr_destroy(&attr);
+	for (size_t i = 0; i < config->nmanagers; i++) {
+		const struct manager *m = &config->managers[i];
+		struct poller *p;
+		int rc;
+
+		if (m->url == NULL)
+			continue;
+		p = xcalloc(1, sizeof(*p));
+		p->manager = xstrdup(m->name);
+		rc = pthread_create(&p->thread, NULL, poller_main, p);
+		if (rc != 0) {
+			log_error("manager=%s: cannot start the GoCD poller: %s", m->name,
+			    strerror(rc));
+			free(p->manager);
+			free(p);
+			return -1;
+		}
+		p->next = pollers;
+		pollers = p;
+	}
+	return 0;
+}
+
+void
+pollers_poll_now(void)
+{
+	pthread_mutex_lock(&poller_lock);
+	poll_generation++;
+	pthread_cond_broadcast(&poller_wake);
+	pthread_mutex_unlock(&poller_lock);
+}
+
+void
+pollers_stop(void)
+{
+	pthread_mutex_lock(&poller_lock);
+	pollers_stopping = true;
+	pthread_cond_broadcast(&poller_wake);
+	pthread_mutex_unlock(&poller_lock);
+	while (pollers != NULL) {
+		struct poller *next = pollers->next;
+
+		pthread_join(pollers->thread, NULL);
+		free(pollers->manager);
+		free(pollers->etag);
+		free(pollers);
+		pollers = next;
+	}
+}

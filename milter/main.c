@@ -1,0 +1,307 @@
+/*
+ * main.c - command line, start-up, signals and shutdown.
+ *
+ * Start-up order matters: signals are blocked before any thread exists
+ * (libmilter's own signal thread then gets SIGHUP, SIGTERM and SIGINT; a
+ * thread of ours gets SIGUSR1 and SIGUSR2), the socket is opened before
+ * privileges are dropped, and threads start after the fork.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <grp.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config_file.h"
+#include "gocd_poller.h"
+#include "http.h"
+#include "log.h"
+#include "milter.h"
+#include "snapshots.h"
+
+#ifndef MAIL2ALERT_VERSION
+#define MAIL2ALERT_VERSION "dev"
+#endif
+
+/* Highest descriptor searched for libmilter's listening socket. */
+#define LISTEN_FD_SCAN_MAX 64
+
+struct options {
+	const char *config_path;
+	bool foreground;
+	bool debug;
+	bool check_only;
+};
+
+static const char *config_path;		/* for reloads */
+static pthread_t signal_thread;
+static volatile bool signal_thread_stopping;
+
+static void
+usage(FILE *out)
+{
+	fprintf(out,
+	    "usage: mail2alert [-c FILE] [-f] [-d]   run (daemonise unless -f)\n"
+	    "       mail2alert -t [-c FILE]          check the configuration\n"
+	    "       mail2alert -V | -h\n"
+	    "signals: SIGUSR1 reloads the configuration, SIGUSR2 polls GoCD now,\n"
+	    "         SIGTERM stops.  Default config: " CONFIG_DEFAULT_PATH "\n");
+}
+
+static void
+parse_options(int argc, char **argv, struct options *opt)
+{
+	int c;
+
+	opt->config_path = CONFIG_DEFAULT_PATH;
+	while ((c = getopt(argc, argv, "c:fdtVh")) != -1) {
+		switch (c) {
+		case 'c':
+			opt->config_path = optarg;
+			break;
+		case 'f':
+			opt->foreground = true;
+			break;
+		case 'd':
+			opt->debug = true;
+			break;
+		case 't':
+			opt->check_only = true;
+			break;
+		case 'V':
+			printf("mail2alert %s\n", MAIL2ALERT_VERSION);
+			exit(0);
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			exit(1);
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "mail2alert: unexpected argument \"%s\"\n", argv[optind]);
+		usage(stderr);
+		exit(1);
+	}
+}
+
+static size_t
+count_rules(const struct config *config)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < config->nmanagers; i++)
+		n += config->managers[i].nrules;
+	return n;
+}
+
+/*
+ * Accepted sockets inherit TCP_NODELAY from the listener on Linux.  Without
+ * it, our end-of-message packets meet Nagle and delayed ACK: 40 ms per
+ * message.  libmilter does not expose its socket, so find it.
+ */
+static void
+set_listener_nodelay(void)
+{
+	for (int fd = 0; fd < LISTEN_FD_SCAN_MAX; fd++) {
+		struct sockaddr_storage addr;
+		socklen_t len = sizeof(addr);
+		int listening = 0, on = 1;
+		socklen_t optlen = sizeof(listening);
+
+		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &optlen) != 0 ||
+		    !listening || getsockname(fd, (struct sockaddr *)&addr, &len) != 0)
+			continue;
+		if ((addr.ss_family == AF_INET || addr.ss_family == AF_INET6) &&
+		    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) != 0)
+			log_warning("cannot set TCP_NODELAY on the milter socket: %s",
+			    strerror(errno));
+	}
+}
+
+static int
+drop_privileges(const char *user)
+{
+	struct passwd *pw;
+
+	if (user == NULL || geteuid() != 0)
+		return 0;
+	pw = getpwnam(user);
+	if (pw == NULL) {
+		log_error("user \"%s\" does not exist", user);
+		return -1;
+	}
+	if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
+	    setuid(pw->pw_uid) != 0) {
+		log_error("cannot become user %s: %s", user, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void
+daemonise(void)
+{
+	pid_t pid = fork();
+	int fd;
+
+	if (pid < 0) {
+		perror("mail2alert: fork");
+		exit(1);
+	}
+	if (pid > 0)
+		_exit(0);
+	setsid();
+	if (chdir("/") != 0)
+		exit(1);
+	fd = open("/dev/null", O_RDWR);
+	if (fd >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+}
+
+/* SIGUSR1: load the config beside the old one; keep the old on error. */
+static void
+reload(void)
+{
+	struct config_snapshot *old = config_acquire();
+	char err[1024];
+	struct config *config = config_load(config_path, err, sizeof(err));
+
+	if (config == NULL) {
+		log_error("reload failed, still running on the previous configuration: %s", err);
+	} else {
+		if (old != NULL && strcmp(old->config->socket, config->socket) != 0)
+			log_warning("reload: socket changed to %s; restart mail2alert to "
+			    "listen there", config->socket);
+		config_publish(config);
+		log_info("reloaded %s: managers=%zu rules=%zu", config_path,
+		    config->nmanagers, count_rules(config));
+	}
+	config_release(old);
+}
+
+static void *
+signal_main(void *arg)
+{
+	sigset_t set;
+	int sig;
+
+	(void)arg;
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
+	while (sigwait(&set, &sig) == 0 && !signal_thread_stopping) {
+		if (sig == SIGUSR1)
+			reload();
+		else if (sig == SIGUSR2)
+			pollers_poll_now();
+	}
+	return NULL;
+}
+
+/* Block every signal we or libmilter handle, before any thread starts. */
+static void
+block_signals(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static int
+open_milter_socket(const struct config *config)
+{
+	if (smfi_setconn(config->socket) != MI_SUCCESS ||
+	    smfi_register(mail2alert_filter) != MI_SUCCESS) {
+		log_error("cannot set up the milter on %s", config->socket);
+		return -1;
+	}
+	/* unix sockets: a stale one from a crash is removed */
+	if (smfi_opensocket(true) != MI_SUCCESS) {
+		log_error("cannot listen on %s (in use, or no permission?)", config->socket);
+		return -1;
+	}
+	set_listener_nodelay();
+	return 0;
+}
+
+static int
+run(struct config *config, const struct options *opt)
+{
+	int rc;
+
+	log_open(opt->foreground, opt->debug);
+	if (!opt->foreground)
+		daemonise();
+	block_signals();
+	if (!http_init()) {
+		log_error("cannot initialise libcurl");
+		return 1;
+	}
+	config_publish(config);
+	if (open_milter_socket(config) != 0 || drop_privileges(config->user) != 0)
+		return 1;
+	if (pthread_create(&signal_thread, NULL, signal_main, NULL) != 0 ||
+	    pollers_start(config) != 0) {
+		log_error("cannot start threads");
+		return 1;
+	}
+	log_info("starting: version=%s socket=%s managers=%zu rules=%zu",
+	    MAIL2ALERT_VERSION, config->socket, config->nmanagers, count_rules(config));
+	rc = smfi_main();
+	log_info("stopping");
+	pollers_stop();
+	signal_thread_stopping = true;
+	pthread_kill(signal_thread, SIGUSR2);
+	pthread_join(signal_thread, NULL);
+	snapshots_shutdown();
+	http_cleanup();
+	return rc == MI_SUCCESS ? 0 : 1;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct options opt = { 0 };
+	struct config *config;
+	char err[1024];
+
+	parse_options(argc, argv, &opt);
+	config_path = opt.config_path;
+	config = config_load(opt.config_path, err, sizeof(err));
+	if (config == NULL) {
+		fprintf(stderr, "mail2alert: %s\n", err);
+		return 1;
+	}
+	if (opt.check_only) {
+		printf("%s: OK (managers=%zu rules=%zu)\n", opt.config_path,
+		    config->nmanagers, count_rules(config));
+		config_free(config);
+		return 0;
+	}
+	return run(config, &opt);
+}

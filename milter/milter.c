@@ -1,0 +1,376 @@
+/*
+ * milter.c - libmilter callbacks (see milter.h).
+ *
+ * Each callback fetches the message context, does one thing and returns.
+ * Nothing here touches the network or waits on a lock held across
+ * anything slow: groups and config come from snapshots, stage states from
+ * a table behind a short lock.  Every failure is logged and fails open
+ * (SMFIS_ACCEPT), so a bug in mail2alert never stops mail.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "address.h"
+#include "log.h"
+#include "milter.h"
+#include "mime_text.h"
+#include "route.h"
+#include "snapshots.h"
+#include "strbuf.h"
+#include "xalloc.h"
+
+/* Bytes of a Subject kept: GoCD's are < 600; hostile ones are cut here. */
+#define SUBJECT_MAX 4096
+#define TRACE_HEADER "X-Mail2alert"
+
+struct message {
+	struct config_snapshot *config;	/* reference held for this message */
+	bool decided;			/* the envelope has been looked at */
+	const struct manager *manager;	/* NULL: not ours */
+	char *sender;
+	char **recipients;		/* as Postfix passed them */
+	size_t nrecipients, cap;
+	struct strbuf subject;		/* raw, first Subject header only */
+	int subject_headers;
+	int to_headers;
+};
+
+static struct message *
+message_of(SMFICTX *ctx)
+{
+	struct message *msg = smfi_getpriv(ctx);
+
+	if (msg == NULL) {
+		msg = calloc(1, sizeof(*msg));
+		if (msg == NULL || smfi_setpriv(ctx, msg) != MI_SUCCESS) {
+			log_error("cannot allocate message context");
+			free(msg);
+			return NULL;
+		}
+	}
+	return msg;
+}
+
+/* Forget the current message; the context stays for the next one. */
+static void
+message_reset(struct message *msg)
+{
+	config_release(msg->config);
+	free(msg->sender);
+	for (size_t i = 0; i < msg->nrecipients; i++)
+		free(msg->recipients[i]);
+	free(msg->recipients);
+	strbuf_free(&msg->subject);
+	memset(msg, 0, sizeof(*msg));
+}
+
+static const char *
+queue_id(SMFICTX *ctx)
+{
+	const char *qid = smfi_getsymval(ctx, "i");
+
+	return qid ? qid : "NOQUEUE";
+}
+
+static sfsistat
+cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
+    unsigned long f2, unsigned long f3, unsigned long *pf0,
+    unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+{
+	/* Only the steps we look at; skipped steps cost nothing on the wire. */
+	unsigned long skip = SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NOUNKNOWN |
+	    SMFIP_NOEOH | SMFIP_NOBODY;
+
+	(void)ctx;
+	(void)f2;
+	(void)f3;
+	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_ADDRCPT | SMFIF_DELRCPT);
+	*pf1 = f1 & skip;
+	*pf2 = *pf3 = 0;
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+cb_envfrom(SMFICTX *ctx, char **argv)
+{
+	struct message *msg = message_of(ctx);
+
+	if (msg == NULL)
+		return SMFIS_ACCEPT;
+	message_reset(msg);
+	msg->config = config_acquire();
+	if (msg->config == NULL)
+		return SMFIS_ACCEPT;
+	msg->sender = xstrdup(argv[0] ? argv[0] : "");
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+cb_envrcpt(SMFICTX *ctx, char **argv)
+{
+	struct message *msg = smfi_getpriv(ctx);
+
+	if (msg == NULL || argv[0] == NULL)
+		return SMFIS_CONTINUE;
+	msg->recipients = xgrow(msg->recipients, &msg->cap, msg->nrecipients + 1,
+	    sizeof(*msg->recipients));
+	msg->recipients[msg->nrecipients++] = xstrdup(argv[0]);
+	return SMFIS_CONTINUE;
+}
+
+/*
+ * Once the envelope is complete: does any manager want the message?
+ * Normally asked at DATA; mail that Postfix's cleanup hands us may come
+ * without that step, so the first header asks too.
+ */
+static bool
+wanted(struct message *msg)
+{
+	if (msg == NULL || msg->config == NULL)
+		return false;
+	if (!msg->decided) {
+		msg->decided = true;
+		msg->manager = route_select_manager(msg->config->config, msg->sender,
+		    (const char *const *)msg->recipients, msg->nrecipients);
+	}
+	if (msg->manager == NULL) {
+		message_reset(msg);
+		return false;
+	}
+	return true;
+}
+
+/* Unwanted mail is accepted here, so Postfix stops calling us for it. */
+static sfsistat
+cb_data(SMFICTX *ctx)
+{
+	return wanted(smfi_getpriv(ctx)) ? SMFIS_CONTINUE : SMFIS_ACCEPT;
+}
+
+static sfsistat
+cb_header(SMFICTX *ctx, char *name, char *value)
+{
+	struct message *msg = smfi_getpriv(ctx);
+
+	if (!wanted(msg))
+		return SMFIS_ACCEPT;
+	if (strcasecmp(name, "Subject") == 0 && msg->subject_headers++ == 0) {
+		size_t len = strlen(value);
+
+		strbuf_add(&msg->subject, value, len < SUBJECT_MAX ? len : SUBJECT_MAX);
+	} else if (strcasecmp(name, "To") == 0) {
+		msg->to_headers++;
+	}
+	return SMFIS_CONTINUE;
+}
+
+/* Replace the recipients that made the manager want the message. */
+static int
+replace_recipients(SMFICTX *ctx, const struct message *msg,
+    const char *const *addresses, size_t count)
+{
+	for (size_t i = 0; i < msg->nrecipients; i++) {
+		if (route_is_trigger(msg->manager, msg->recipients[i]) &&
+		    smfi_delrcpt(ctx, msg->recipients[i]) != MI_SUCCESS)
+			return -1;
+	}
+	for (size_t a = 0; a < count; a++) {
+		bool present = false;
+
+		/* an untouched recipient already gets it */
+		for (size_t i = 0; i < msg->nrecipients && !present; i++)
+			present = !route_is_trigger(msg->manager, msg->recipients[i]) &&
+			    address_equal(msg->recipients[i], addresses[a]);
+		if (!present && smfi_addrcpt(ctx, (char *)addresses[a]) != MI_SUCCESS)
+			return -1;
+	}
+	return 0;
+}
+
+/* The To: header becomes the new recipient list. */
+static int
+replace_to_header(SMFICTX *ctx, const struct message *msg,
+    const char *const *addresses, size_t count)
+{
+	struct strbuf to = STRBUF_INIT;
+	int rc = MI_SUCCESS;
+
+	for (size_t a = 0; a < count; a++)
+		strbuf_addf(&to, "%s%s", a ? ", " : "", addresses[a]);
+	if (msg->to_headers == 0)
+		rc = smfi_addheader(ctx, "To", to.data);
+	else
+		rc = smfi_chgheader(ctx, "To", 1, to.data);
+	for (int extra = msg->to_headers; rc == MI_SUCCESS && extra > 1; extra--)
+		rc = smfi_chgheader(ctx, "To", extra, NULL);
+	strbuf_free(&to);
+	return rc == MI_SUCCESS ? 0 : -1;
+}
+
+static int
+add_trace_header(SMFICTX *ctx, const char *value)
+{
+	return smfi_addheader(ctx, TRACE_HEADER, (char *)value) == MI_SUCCESS ? 0 : -1;
+}
+
+/* The mailto: targets of a result, in order. */
+static size_t
+mailto_targets(const struct route_result *result, const char **out)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < result->nactions; i++) {
+		if (result->actions[i]->kind == ACTION_MAILTO)
+			out[n++] = result->actions[i]->target;
+	}
+	return n;
+}
+
+/* SPEC 1.7: the groups a rule needs were never loaded. */
+static sfsistat
+apply_unresolved(SMFICTX *ctx, const struct message *msg,
+    const struct route_input *in, const char *qid)
+{
+	const struct config *config = msg->config->config;
+	struct strbuf line = STRBUF_INIT;
+	sfsistat status = SMFIS_ACCEPT;
+
+	route_describe(&line, in);
+	switch (config->unresolved) {
+	case UNRESOLVED_TEMPFAIL:
+		smfi_setreply(ctx, "451", "4.3.0",
+		    "mail2alert: pipeline groups not loaded yet, try again later");
+		log_warning("%s: %s status=tempfail reason=groups-not-loaded", qid, line.data);
+		status = SMFIS_TEMPFAIL;
+		break;
+	case UNRESOLVED_MAILTO: {
+		const char *fallback = config->unresolved_mailto;
+
+		if (replace_recipients(ctx, msg, &fallback, 1) != 0 ||
+		    replace_to_header(ctx, msg, &fallback, 1) != 0 ||
+		    add_trace_header(ctx, "unresolved") != 0)
+			log_error("%s: cannot rewrite the message; delivered as it was", qid);
+		log_warning("%s: %s to=<%s> status=unresolved reason=groups-not-loaded",
+		    qid, line.data, fallback);
+		break;
+	}
+	case UNRESOLVED_ACCEPT:
+		if (add_trace_header(ctx, "unresolved") != 0)
+			log_error("%s: cannot add " TRACE_HEADER, qid);
+		log_warning("%s: %s status=unresolved reason=groups-not-loaded", qid,
+		    line.data);
+		break;
+	}
+	strbuf_free(&line);
+	return status;
+}
+
+static sfsistat
+apply_result(SMFICTX *ctx, const struct message *msg,
+    const struct route_input *in, const struct route_result *result,
+    const char *qid)
+{
+	struct strbuf line = STRBUF_INIT, trace = STRBUF_INIT;
+	const char **targets = xcalloc(result->nactions, sizeof(char *));
+	size_t ntargets = mailto_targets(result, targets);
+	sfsistat status = SMFIS_ACCEPT;
+
+	route_describe(&line, in);
+	route_describe_actions(&line, result);
+	if (ntargets == 0) {
+		log_info("%s: %s status=discarded", qid, line.data);
+		status = SMFIS_DISCARD;
+	} else {
+		route_trace_header(&trace, in);
+		if (replace_recipients(ctx, msg, targets, ntargets) != 0 ||
+		    replace_to_header(ctx, msg, targets, ntargets) != 0 ||
+		    add_trace_header(ctx, trace.data) != 0)
+			log_error("%s: milter modification failed; Postfix keeps the message as it was", qid);
+		log_info("%s: %s status=routed", qid, line.data);
+	}
+	free(targets);
+	strbuf_free(&line);
+	strbuf_free(&trace);
+	return status;
+}
+
+static sfsistat
+cb_eom(SMFICTX *ctx)
+{
+	struct message *msg = smfi_getpriv(ctx);
+	struct route_result result = ROUTE_RESULT_INIT;
+	struct groups_snapshot *groups = NULL;
+	struct gocd_subject stage;
+	struct route_input in = { 0 };
+	const char *qid = queue_id(ctx);
+	enum gocd_event parsed;
+	sfsistat status;
+	char *subject;
+
+	if (!wanted(msg))
+		return SMFIS_ACCEPT;
+	subject = header_decode(strbuf_str(&msg->subject), msg->subject.len);
+	in.manager = msg->manager;
+	in.subject = subject;
+	in.stage = gocd_parse_subject(subject, &stage) ? &stage : NULL;
+	parsed = in.stage ? stage.event : EVENT_NONE;
+	in.event = in.stage ? edge_detect(stage_state_get(stage.pipeline, stage.stage), parsed) :
+	    EVENT_NONE;
+	if (msg->manager->url != NULL)
+		groups = groups_acquire(msg->manager->name);
+	in.groups = groups ? groups->index : NULL;
+	route_message(&in, &result);
+	if (result.unresolved)
+		status = apply_unresolved(ctx, msg, &in, qid);
+	else
+		status = apply_result(ctx, msg, &in, &result, qid);
+	/* A tempfailed message comes back: its event must not count twice. */
+	if (in.stage != NULL && in.event != EVENT_NONE && status != SMFIS_TEMPFAIL)
+		stage_state_set(stage.pipeline, stage.stage, stage_status_after(in.event));
+	if (in.event != parsed)
+		log_info("%s: pipeline=%s stage=%s parsed=%s event=%s reason=edge-detection",
+		    qid, stage.pipeline, stage.stage, event_name(parsed), event_name(in.event));
+	route_result_free(&result);
+	groups_release(groups);
+	free(subject);
+	message_reset(msg);
+	return status;
+}
+
+static sfsistat
+cb_abort(SMFICTX *ctx)
+{
+	struct message *msg = smfi_getpriv(ctx);
+
+	if (msg != NULL)
+		message_reset(msg);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+cb_close(SMFICTX *ctx)
+{
+	struct message *msg = smfi_getpriv(ctx);
+
+	if (msg != NULL) {
+		message_reset(msg);
+		free(msg);
+		smfi_setpriv(ctx, NULL);
+	}
+	return SMFIS_CONTINUE;
+}
+
+struct smfiDesc mail2alert_filter = {
+	.xxfi_name = "mail2alert",
+	.xxfi_version = SMFI_VERSION,
+	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_ADDRCPT | SMFIF_DELRCPT,
+	.xxfi_envfrom = cb_envfrom,
+	.xxfi_envrcpt = cb_envrcpt,
+	.xxfi_header = cb_header,
+	.xxfi_eom = cb_eom,
+	.xxfi_abort = cb_abort,
+	.xxfi_close = cb_close,
+	.xxfi_data = cb_data,
+	.xxfi_negotiate = cb_negotiate,
+};

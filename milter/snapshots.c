@@ -1,0 +1,158 @@
+/*
+ * snapshots.c - shared snapshots and stage states (see snapshots.h).
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "snapshots.h"
+#include "stage_table.h"
+#include "xalloc.h"
+
+/* A manager's name and its latest groups; few managers, so a list. */
+struct groups_slot {
+	char *manager;
+	struct groups_snapshot *snap;
+	struct groups_slot *next;
+};
+
+static pthread_mutex_t snapshot_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct config_snapshot *current_config;
+static struct groups_slot *groups_slots;
+
+static pthread_mutex_t stage_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct stage_table stage_states = STAGE_TABLE_INIT;
+
+struct config_snapshot *
+config_acquire(void)
+{
+	struct config_snapshot *snap;
+
+	pthread_mutex_lock(&snapshot_lock);
+	snap = current_config;
+	if (snap != NULL)
+		__atomic_add_fetch(&snap->refs, 1, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&snapshot_lock);
+	return snap;
+}
+
+void
+config_release(struct config_snapshot *snap)
+{
+	if (snap != NULL && __atomic_sub_fetch(&snap->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+		config_free(snap->config);
+		free(snap);
+	}
+}
+
+void
+config_publish(struct config *config)
+{
+	struct config_snapshot *snap = xmalloc(sizeof(*snap)), *old;
+
+	snap->config = config;
+	snap->refs = 1;			/* the reference of "current" */
+	pthread_mutex_lock(&snapshot_lock);
+	old = current_config;
+	current_config = snap;
+	pthread_mutex_unlock(&snapshot_lock);
+	config_release(old);
+}
+
+static struct groups_slot *
+find_slot(const char *manager)
+{
+	for (struct groups_slot *s = groups_slots; s != NULL; s = s->next) {
+		if (strcmp(s->manager, manager) == 0)
+			return s;
+	}
+	return NULL;
+}
+
+struct groups_snapshot *
+groups_acquire(const char *manager)
+{
+	struct groups_snapshot *snap = NULL;
+	struct groups_slot *slot;
+
+	pthread_mutex_lock(&snapshot_lock);
+	slot = find_slot(manager);
+	if (slot != NULL && slot->snap != NULL) {
+		snap = slot->snap;
+		__atomic_add_fetch(&snap->refs, 1, __ATOMIC_RELAXED);
+	}
+	pthread_mutex_unlock(&snapshot_lock);
+	return snap;
+}
+
+void
+groups_release(struct groups_snapshot *snap)
+{
+	if (snap != NULL && __atomic_sub_fetch(&snap->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+		group_index_free(snap->index);
+		free(snap);
+	}
+}
+
+void
+groups_publish(const char *manager, struct group_index *index)
+{
+	struct groups_snapshot *snap = xmalloc(sizeof(*snap)), *old;
+	struct groups_slot *slot;
+
+	snap->index = index;
+	snap->loaded = time(NULL);
+	snap->refs = 1;
+	pthread_mutex_lock(&snapshot_lock);
+	slot = find_slot(manager);
+	if (slot == NULL) {
+		slot = xcalloc(1, sizeof(*slot));
+		slot->manager = xstrdup(manager);
+		slot->next = groups_slots;
+		groups_slots = slot;
+	}
+	old = slot->snap;
+	slot->snap = snap;
+	pthread_mutex_unlock(&snapshot_lock);
+	groups_release(old);
+}
+
+enum stage_status
+stage_state_get(const char *pipeline, const char *stage)
+{
+	enum stage_status status;
+
+	pthread_mutex_lock(&stage_lock);
+	status = stage_table_get(&stage_states, pipeline, stage);
+	pthread_mutex_unlock(&stage_lock);
+	return status;
+}
+
+void
+stage_state_set(const char *pipeline, const char *stage,
+    enum stage_status status)
+{
+	pthread_mutex_lock(&stage_lock);
+	stage_table_set(&stage_states, pipeline, stage, status);
+	pthread_mutex_unlock(&stage_lock);
+}
+
+void
+snapshots_shutdown(void)
+{
+	pthread_mutex_lock(&snapshot_lock);
+	while (groups_slots != NULL) {
+		struct groups_slot *next = groups_slots->next;
+
+		groups_release(groups_slots->snap);
+		free(groups_slots->manager);
+		free(groups_slots);
+		groups_slots = next;
+	}
+	config_release(current_config);
+	current_config = NULL;
+	pthread_mutex_unlock(&snapshot_lock);
+	pthread_mutex_lock(&stage_lock);
+	stage_table_free(&stage_states);
+	pthread_mutex_unlock(&stage_lock);
+}

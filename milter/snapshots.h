@@ -1,0 +1,50 @@
+/*
+ * snapshots.h - what the milter threads share with the poller and the
+ * reload path: immutable, reference-counted snapshots swapped in whole.
+ *
+ * A connection takes a reference when a message starts and drops it when
+ * the message ends, so a reload or a poll never pulls data out from under
+ * a message in flight.  Swapping is a pointer store under a short lock.
+ */
+#ifndef MAIL2ALERT_SNAPSHOTS_H
+#define MAIL2ALERT_SNAPSHOTS_H
+
+#include <stdbool.h>
+#include <time.h>
+
+#include "config.h"
+#include "event.h"
+#include "group_index.h"
+
+struct config_snapshot {
+	struct config *config;
+	int refs;			/* atomic */
+};
+
+/* The config in force, with a reference the caller must release. */
+struct config_snapshot *config_acquire(void);
+void config_release(struct config_snapshot *snap);
+/* Make config the one in force (takes ownership). */
+void config_publish(struct config *config);
+
+struct groups_snapshot {
+	struct group_index *index;
+	time_t loaded;			/* when GoCD (or the cache) gave it */
+	int refs;			/* atomic */
+};
+
+/* The groups of a manager, or NULL if never loaded; release when done. */
+struct groups_snapshot *groups_acquire(const char *manager);
+void groups_release(struct groups_snapshot *snap);
+/* Publish a new index for a manager (takes ownership). */
+void groups_publish(const char *manager, struct group_index *index);
+
+/* Stage states, shared by all connections (a short lock inside). */
+enum stage_status stage_state_get(const char *pipeline, const char *stage);
+void stage_state_set(const char *pipeline, const char *stage,
+    enum stage_status status);
+
+/* Drop everything (at exit, so leak checkers see a clean heap). */
+void snapshots_shutdown(void);
+
+#endif
