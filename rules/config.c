@@ -175,7 +175,9 @@ get_int(struct parse *p, const config_setting_t *group, const char *path,
 	return true;
 }
 
-/* A member that must be an array or list of strings. */
+static void free_string_list(char **list, size_t count);
+
+/* A member that must be an array or list of strings; on error *out is NULL. */
 static bool
 get_string_list(struct parse *p, const config_setting_t *group,
     const char *path, const char *name, char ***out, size_t *count)
@@ -196,11 +198,19 @@ get_string_list(struct parse *p, const config_setting_t *group,
 	*out = xcalloc((size_t)n + 1, sizeof(char *));
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		bool ok;
 
 		if (config_setting_type(e) != CONFIG_TYPE_STRING)
-			return fail(p, e, key, "element %d must be a string", i + 1);
-		if (!expand_env(p, e, key, config_setting_get_string(e), &(*out)[i]))
+			ok = fail(p, e, key, "element %d must be a string", i + 1);
+		else
+			ok = expand_env(p, e, key, config_setting_get_string(e), &(*out)[i]);
+		if (!ok) {
+			/* the callers' error paths do not free a partial list */
+			free_string_list(*out, *count);
+			*out = NULL;
+			*count = 0;
 			return false;
+		}
 		*count = (size_t)i + 1;
 	}
 	return true;
@@ -236,8 +246,12 @@ parse_action(struct parse *p, const config_setting_t *at, const char *key,
 {
 	a->text = xstrdup(text);
 	if (strncmp(text, "mailto:", 7) == 0) {
+		const char *sign = strrchr(text + 7, '@');
+
 		a->kind = ACTION_MAILTO;
-		if (!is_clean_token(text + 7) || strchr(text + 7, '@') == NULL)
+		/* local part and domain both present */
+		if (!is_clean_token(text + 7) || sign == NULL || sign == text + 7 ||
+		    sign[1] == '\0')
 			return fail(p, at, key, "\"%s\": not a mail address", text);
 		a->target = xstrdup(text + 7);
 		return true;
@@ -256,7 +270,8 @@ parse_action(struct parse *p, const config_setting_t *at, const char *key,
 				return fail(p, at, key, "\"%s\": style must be :brief or :full", text);
 		}
 		a->target = xstrndup(target, colon ? (size_t)(colon - target) : strlen(target));
-		if (!is_clean_token(a->target) || (a->target[0] != '#' && a->target[0] != '@'))
+		if (!is_clean_token(a->target) || (a->target[0] != '#' && a->target[0] != '@') ||
+		    a->target[1] == '\0')
 			return fail(p, at, key, "\"%s\": expected slack:#channel or slack:@user", text);
 		return true;
 	}
@@ -509,8 +524,14 @@ parse_manager(struct parse *p, const config_setting_t *ms, const char *path,
 	    !parse_rules(p, ms, path, m))
 		return false;
 	m->poll_interval = (int)interval;
-	if (m->name == NULL)
+	if (m->name == NULL || *m->name == '\0')
 		return fail(p, ms, path, "name is missing");
+	/* the name goes into log lines and the X-Mail2alert header */
+	for (const char *c = m->name; *c; c++) {
+		if (!isalnum((unsigned char)*c) && *c != '-' && *c != '_' && *c != '.')
+			return fail(p, config_setting_get_member(ms, "name"), path,
+			    "name \"%s\": use letters, digits, '-', '_' and '.'", m->name);
+	}
 	if (m->url == NULL && strcmp(m->name, "gocd") == 0)
 		return fail(p, ms, path, "manager \"gocd\" polls GoCD and needs url");
 	if ((m->user == NULL) != (m->passwd == NULL))
@@ -563,7 +584,8 @@ parse_unresolved(struct parse *p, const config_setting_t *root, struct config *c
 		c->unresolved = UNRESOLVED_ACCEPT;
 	else if (strcmp(value, "tempfail") == 0)
 		c->unresolved = UNRESOLVED_TEMPFAIL;
-	else if (strncmp(value, "mailto:", 7) == 0 && is_clean_token(value + 7)) {
+	else if (strncmp(value, "mailto:", 7) == 0 && is_clean_token(value + 7) &&
+	    strchr(value + 7, '@') != NULL) {
 		c->unresolved = UNRESOLVED_MAILTO;
 		c->unresolved_mailto = xstrdup(value + 7);
 	} else

@@ -23,11 +23,13 @@ static const unsigned short cp1252_high[32] = {
 static int
 hexval(int c)
 {
+	/* no tolower(): c may be a negative char, which tolower() must not get */
 	if (c >= '0' && c <= '9')
 		return c - '0';
-	c = tolower(c);
 	if (c >= 'a' && c <= 'f')
 		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
 	return -1;
 }
 
