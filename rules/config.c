@@ -22,6 +22,7 @@
 #define KEY_PATH_MAX 256
 
 struct parse {
+	const struct config *config;	/* top-level keys are read first */
 	const char *path;
 	config_env_fn env;
 	void *env_arg;
@@ -273,6 +274,10 @@ parse_action(struct parse *p, const config_setting_t *at, const char *key,
 		if (!is_clean_token(a->target) || (a->target[0] != '#' && a->target[0] != '@') ||
 		    a->target[1] == '\0')
 			return fail(p, at, key, "\"%s\": expected slack:#channel or slack:@user", text);
+		if (p->config->slack_token == NULL &&
+		    config_webhook_for(p->config, a->target) == NULL)
+			return fail(p, at, key, "\"%s\" needs slack-token, or a slack-webhooks "
+			    "entry for %s", text, a->target);
 		return true;
 	}
 	return fail(p, at, key, "\"%s\": unknown action (mailto:ADDRESS or slack:#CHANNEL)", text);
@@ -596,12 +601,50 @@ parse_unresolved(struct parse *p, const config_setting_t *root, struct config *c
 }
 
 static bool
+parse_webhooks(struct parse *p, const config_setting_t *root, struct config *c)
+{
+	static const char *const webhook_keys[] = { "channel", "url", NULL };
+	const config_setting_t *ws = config_setting_get_member(root, "slack-webhooks");
+	int n;
+
+	if (ws == NULL)
+		return true;
+	if (config_setting_type(ws) != CONFIG_TYPE_LIST)
+		return fail(p, ws, "slack-webhooks", "must be a list: "
+		    "( { channel = \"#builds\"; url = \"https://...\"; } )");
+	n = config_setting_length(ws);
+	c->webhooks = xcalloc((size_t)n, sizeof(*c->webhooks));
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *w = config_setting_get_elem(ws, (unsigned)i);
+		struct slack_webhook *hook = &c->webhooks[i];
+		char path[KEY_PATH_MAX];
+
+		snprintf(path, sizeof(path), "slack-webhooks[%d]", i);
+		c->nwebhooks = (size_t)i + 1;
+		if (!config_setting_is_group(w))
+			return fail(p, w, path, "must be a group { channel = ...; url = ...; }");
+		if (!check_keys(p, w, path, webhook_keys) ||
+		    !get_string(p, w, path, "channel", &hook->channel) ||
+		    !get_string(p, w, path, "url", &hook->url))
+			return false;
+		if (hook->channel == NULL || hook->url == NULL)
+			return fail(p, w, path, "needs both channel and url");
+		if (strncmp(hook->url, "https://", 8) != 0 && strncmp(hook->url, "http://", 7) != 0)
+			return fail(p, w, path, "url must start with https:// or http://");
+	}
+	return true;
+}
+
+static bool
 parse_root(struct parse *p, const config_setting_t *root, struct config *c)
 {
 	static const char *const root_keys[] = { "socket", "user", "state-file",
-	    "unresolved", "body-limit", "slack-token", "slack-api", "managers", NULL };
+	    "unresolved", "body-limit", "slack-token", "slack-api", "slack-webhooks",
+	    "slack-queue-size", "slack-retry-time", "managers", NULL };
 
 	c->body_limit = CONFIG_DEFAULT_BODY_LIMIT;
+	c->slack_queue_size = CONFIG_DEFAULT_SLACK_QUEUE;
+	c->slack_retry_time = CONFIG_DEFAULT_SLACK_RETRY_TIME;
 	if (!check_keys(p, root, "", root_keys) ||
 	    !get_string(p, root, "", "socket", &c->socket) ||
 	    !get_string(p, root, "", "user", &c->user) ||
@@ -610,6 +653,9 @@ parse_root(struct parse *p, const config_setting_t *root, struct config *c)
 	    !get_int(p, root, "", "body-limit", 0, BODY_LIMIT_MAX, &c->body_limit) ||
 	    !get_string(p, root, "", "slack-token", &c->slack_token) ||
 	    !get_string(p, root, "", "slack-api", &c->slack_api) ||
+	    !parse_webhooks(p, root, c) ||
+	    !get_int(p, root, "", "slack-queue-size", 1, 1000000, &c->slack_queue_size) ||
+	    !get_int(p, root, "", "slack-retry-time", 0, 86400, &c->slack_retry_time) ||
 	    !parse_managers(p, root, c))
 		return false;
 	if (c->socket == NULL)
@@ -623,8 +669,8 @@ struct config *
 config_parse(const char *text, const char *path, config_env_fn env,
     void *env_arg, char *err, size_t errlen)
 {
-	struct parse p = { path, env, env_arg, err, errlen };
 	struct config *c = xcalloc(1, sizeof(*c));
+	struct parse p = { c, path, env, env_arg, err, errlen };
 	config_t cfg;
 	bool ok;
 
@@ -679,6 +725,11 @@ config_free(struct config *c)
 		free(m->token);
 	}
 	free(c->managers);
+	for (size_t i = 0; i < c->nwebhooks; i++) {
+		free(c->webhooks[i].channel);
+		free(c->webhooks[i].url);
+	}
+	free(c->webhooks);
 	free(c->path);
 	free(c->socket);
 	free(c->user);
@@ -687,6 +738,16 @@ config_free(struct config *c)
 	free(c->slack_token);
 	free(c->slack_api);
 	free(c);
+}
+
+const char *
+config_webhook_for(const struct config *config, const char *channel)
+{
+	for (size_t i = 0; i < config->nwebhooks; i++) {
+		if (strcmp(config->webhooks[i].channel, channel) == 0)
+			return config->webhooks[i].url;
+	}
+	return NULL;
 }
 
 bool

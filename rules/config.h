@@ -85,6 +85,15 @@ struct manager {
 	size_t nrules;
 };
 
+/* A channel whose posts go to an incoming webhook instead of the API. */
+struct slack_webhook {
+	char *channel;
+	char *url;
+};
+
+#define CONFIG_DEFAULT_SLACK_QUEUE 1000
+#define CONFIG_DEFAULT_SLACK_RETRY_TIME 300	/* seconds */
+
 enum unresolved_policy {
 	UNRESOLVED_ACCEPT,
 	UNRESOLVED_TEMPFAIL,
@@ -101,6 +110,10 @@ struct config {
 	long body_limit;
 	char *slack_token;
 	char *slack_api;
+	struct slack_webhook *webhooks;
+	size_t nwebhooks;
+	long slack_queue_size;		/* posts waiting at most */
+	long slack_retry_time;		/* seconds a failing post is retried */
 	struct manager *managers;
 	size_t nmanagers;
 };
@@ -115,6 +128,9 @@ typedef const char *(*config_env_fn)(const char *name, void *arg);
 struct config *config_parse(const char *text, const char *path,
     config_env_fn env, void *env_arg, char *err, size_t errlen);
 void config_free(struct config *config);
+
+/* The webhook URL for a Slack channel, or NULL (post through the API). */
+const char *config_webhook_for(const struct config *config, const char *channel);
 
 /* True if any rule of the manager needs the pipeline groups. */
 bool manager_needs_groups(const struct manager *manager);

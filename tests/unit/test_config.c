@@ -253,7 +253,7 @@ test_rule_forms(void **state)
 
 	(void)state;
 	c = parse_ok(
-	    "managers = ( {\n"
+	    "slack-token = \"xoxb-test\"; managers = ( {\n"
 	    "  name = \"gocd\"; url = \"https://ci/go\";\n"
 	    "  messages-we-want = { to = \"ci@example.com\"; };\n"
 	    "  rules = (\n"
@@ -548,6 +548,10 @@ test_action_errors(void **state)
 	expect_error(L01 L02 L03 L04 L05 L06 L07 L08 L09 L10 L11 L12 L13
 	    "        actions = [\"slack:#\"];\n" L15 L16 L17 L18,
 	    PATH ":14: managers[0].rules[0].actions: \"slack:#\"", NULL);
+	expect_error(
+	    L01 L02 L03 L04 L05 L06 L07 L08 L09 L10 L11 L12 L13
+	    "        actions = [\"slack:#nohook\"];\n" L15 L16 L17 L18,
+	    PATH ":14: managers[0].rules[0].actions: \"slack:#nohook\" needs slack-token", NULL);
 	expect_error(L01 L02 L03 L04 L05 L06 L07 L08 L09 L10 L11 L12 L13
 	    "        actions = [\"slack:@:full\"];\n" L15 L16 L17 L18,
 	    PATH ":14: managers[0].rules[0].actions: \"slack:@:full\"", NULL);
