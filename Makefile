@@ -49,7 +49,7 @@ all: mail2alert
 # ./mail2alert is always the build of the current flavour, so the system
 # tests and the demo run what was just built.
 mail2alert: $(BINARY)
-	cp $(BINARY) $@
+	cp $(BINARY) $@.tmp && mv -f $@.tmp $@
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -112,7 +112,7 @@ fetch(struct poller *p, const struct poll_settings *s, enum gocd_api api,
 
 	strbuf_addf(&url, "%s%s", s->url, endpoints[api].path);
 	req.url = url.data;
-	rc = http_get(&req, resp);
+	rc = http_request(&req, resp);
 	strbuf_free(&url);
 	return rc;
 }

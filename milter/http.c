@@ -1,5 +1,5 @@
 /*
- * http.c - bounded HTTP GET with libcurl (see http.h).
+ * http.c - bounded HTTP requests with libcurl (see http.h).
  */
 #include <curl/curl.h>
 #include <stdio.h>
@@ -50,7 +50,14 @@ on_header(char *data, size_t size, size_t n, void *arg)
 	struct transfer *t = arg;
 	size_t len = size * n;
 
-	if (len > 5 && strncasecmp(data, "ETag:", 5) == 0) {
+	if (len > 12 && strncasecmp(data, "Retry-After:", 12) == 0) {
+		char *end;
+		long seconds = strtol(data + 12, &end, 10);
+
+		/* only the delta-seconds form: Slack sends that */
+		if (end != data + 12 && seconds >= 0)
+			t->resp->retry_after = seconds;
+	} else if (len > 5 && strncasecmp(data, "ETag:", 5) == 0) {
 		const char *v = data + 5;
 		size_t vlen = len - 5;
 
@@ -94,6 +101,8 @@ request_headers(const struct http_request *req)
 		snprintf(line, sizeof(line), "If-None-Match: %s", req->etag);
 		h = curl_slist_append(h, line);
 	}
+	if (req->post_json != NULL)
+		h = curl_slist_append(h, "Content-Type: application/json; charset=utf-8");
 	if (req->token != NULL) {
 		struct strbuf auth = STRBUF_INIT;
 
@@ -107,7 +116,7 @@ request_headers(const struct http_request *req)
 }
 
 int
-http_get(const struct http_request *req, struct http_response *resp)
+http_request(const struct http_request *req, struct http_response *resp)
 {
 	struct transfer t = { resp, false };
 	struct curl_slist *headers;
@@ -115,6 +124,7 @@ http_get(const struct http_request *req, struct http_response *resp)
 	CURL *curl = curl_easy_init();
 
 	memset(resp, 0, sizeof(*resp));
+	resp->retry_after = -1;
 	if (curl == NULL) {
 		snprintf(resp->error, sizeof(resp->error), "cannot initialise libcurl");
 		return -1;
@@ -124,7 +134,10 @@ http_get(const struct http_request *req, struct http_response *resp)
 	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
 	curl_easy_setopt(curl, CURLOPT_USERAGENT, "mail2alert/" MAIL2ALERT_VERSION);
 	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, (long)HTTP_CONNECT_TIMEOUT);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT, (long)HTTP_TOTAL_TIMEOUT);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT, req->timeout ? req->timeout :
+	    (long)HTTP_TOTAL_TIMEOUT);
+	if (req->post_json != NULL)
+		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, req->post_json);
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);	/* threads */
 #if LIBCURL_VERSION_NUM >= 0x075500
 	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");

@@ -1,5 +1,6 @@
 /*
- * http.h - one bounded HTTP GET with libcurl, for the GoCD poller.
+ * http.h - one bounded HTTP request with libcurl, for the GoCD poller
+ * (GET) and the Slack worker (POST).
  *
  * Bounded in time (connect and total timeouts), in size (max_bytes) and
  * abortable (stop flag), so a hanging server can delay only its own
@@ -23,6 +24,8 @@ struct http_request {
 	const char *user, *passwd;	/* Basic auth, or NULL */
 	const char *token;		/* Bearer token, or NULL */
 	const char *etag;		/* If-None-Match, or NULL */
+	const char *post_json;		/* POST this JSON body, or NULL: GET */
+	long timeout;			/* total seconds; 0: HTTP_TOTAL_TIMEOUT */
 	const volatile bool *stop;	/* abort the transfer when it turns true */
 };
 
@@ -30,6 +33,7 @@ struct http_response {
 	long status;			/* 0: no HTTP answer */
 	struct strbuf body;
 	char *etag;			/* ETag header, or NULL */
+	long retry_after;		/* Retry-After seconds, or -1 */
 	char error[256];		/* why the transfer failed */
 };
 
@@ -38,7 +42,7 @@ bool http_init(void);
 void http_cleanup(void);
 
 /* 0 when an HTTP answer came (any status); -1 with error set otherwise. */
-int http_get(const struct http_request *req, struct http_response *resp);
+int http_request(const struct http_request *req, struct http_response *resp);
 void http_response_free(struct http_response *resp);
 
 /* url without any "user:password@" part, for log lines. */

@@ -28,6 +28,7 @@
 #include "http.h"
 #include "log.h"
 #include "milter.h"
+#include "slack.h"
 #include "snapshots.h"
 
 #ifndef MAIL2ALERT_VERSION
@@ -249,6 +250,21 @@ open_milter_socket(const struct config *config)
 	return 0;
 }
 
+/* Give queued Slack posts a moment; what is left is lost and said so. */
+static void
+stop_slack(void)
+{
+	size_t n;
+	struct slack_post **left = slack_stop(SLACK_DRAIN_SECONDS, &n);
+
+	for (size_t i = 0; i < n; i++) {
+		log_error("%s: slack=%s status=failed reason=shutdown subject=\"%s\"",
+		    left[i]->queue_id, left[i]->channel, left[i]->subject);
+		slack_post_free(left[i]);
+	}
+	free(left);
+}
+
 static int
 run(struct config *config, const struct options *opt)
 {
@@ -266,7 +282,7 @@ run(struct config *config, const struct options *opt)
 	if (open_milter_socket(config) != 0 || drop_privileges(config->user) != 0)
 		return 1;
 	if (pthread_create(&signal_thread, NULL, signal_main, NULL) != 0 ||
-	    pollers_start(config) != 0) {
+	    slack_start() != 0 || pollers_start(config) != 0) {
 		log_error("cannot start threads");
 		return 1;
 	}
@@ -274,6 +290,7 @@ run(struct config *config, const struct options *opt)
 	    MAIL2ALERT_VERSION, config->socket, config->nmanagers, count_rules(config));
 	rc = smfi_main();
 	log_info("stopping");
+	stop_slack();
 	pollers_stop();
 	signal_thread_stopping = true;
 	pthread_kill(signal_thread, SIGUSR2);

@@ -14,14 +14,18 @@
 #include "address.h"
 #include "log.h"
 #include "milter.h"
+#include "mime_body.h"
 #include "mime_text.h"
 #include "route.h"
+#include "slack.h"
 #include "snapshots.h"
 #include "strbuf.h"
 #include "xalloc.h"
 
-/* Bytes of a Subject kept: GoCD's are < 600; hostile ones are cut here. */
-#define SUBJECT_MAX 4096
+/* Bytes of a header kept: GoCD's Subject is < 600; hostile ones are cut. */
+#define HEADER_MAX 4096
+/* Raw body kept per decoded byte of body-limit: QP can triple the size. */
+#define BODY_RAW_FACTOR 3
 #define TRACE_HEADER "X-Mail2alert"
 
 struct message {
@@ -31,9 +35,11 @@ struct message {
 	char *sender;
 	char **recipients;		/* as Postfix passed them */
 	size_t nrecipients, cap;
-	struct strbuf subject;		/* raw, first Subject header only */
-	int subject_headers;
+	/* raw header values, the first of each, cut at HEADER_MAX */
+	struct strbuf subject, from, content_type, transfer_encoding;
 	int to_headers;
+	bool wants_body;		/* only for Slack posts */
+	struct strbuf body;		/* raw, cut at body-limit x BODY_RAW_FACTOR */
 };
 
 static struct message *
@@ -62,6 +68,10 @@ message_reset(struct message *msg)
 		free(msg->recipients[i]);
 	free(msg->recipients);
 	strbuf_free(&msg->subject);
+	strbuf_free(&msg->from);
+	strbuf_free(&msg->content_type);
+	strbuf_free(&msg->transfer_encoding);
+	strbuf_free(&msg->body);
 	memset(msg, 0, sizeof(*msg));
 }
 
@@ -80,11 +90,16 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 {
 	/* Only the steps we look at; skipped steps cost nothing on the wire. */
 	unsigned long skip = SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NOUNKNOWN |
-	    SMFIP_NOEOH | SMFIP_NOBODY;
+	    SMFIP_NOEOH | SMFIP_SKIP;
+	struct config_snapshot *snap = config_acquire();
 
 	(void)ctx;
 	(void)f2;
 	(void)f3;
+	/* the body is only read for Slack posts */
+	if (snap == NULL || !config_posts_to_slack(snap->config))
+		skip |= SMFIP_NOBODY;
+	config_release(snap);
 	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_ADDRCPT | SMFIF_DELRCPT);
 	*pf1 = f1 & skip;
 	*pf2 = *pf3 = 0;
@@ -138,6 +153,7 @@ wanted(struct message *msg)
 		message_reset(msg);
 		return false;
 	}
+	msg->wants_body = manager_posts_to_slack(msg->manager);
 	return true;
 }
 
@@ -148,6 +164,16 @@ cb_data(SMFICTX *ctx)
 	return wanted(smfi_getpriv(ctx)) ? SMFIS_CONTINUE : SMFIS_ACCEPT;
 }
 
+/* Keep the first value of a header, cut at HEADER_MAX. */
+static void
+keep_first(struct strbuf *sb, const char *value)
+{
+	size_t len = strlen(value);
+
+	if (sb->data == NULL)
+		strbuf_add(sb, value, len < HEADER_MAX ? len : HEADER_MAX);
+}
+
 static sfsistat
 cb_header(SMFICTX *ctx, char *name, char *value)
 {
@@ -155,14 +181,31 @@ cb_header(SMFICTX *ctx, char *name, char *value)
 
 	if (!wanted(msg))
 		return SMFIS_ACCEPT;
-	if (strcasecmp(name, "Subject") == 0 && msg->subject_headers++ == 0) {
-		size_t len = strlen(value);
-
-		strbuf_add(&msg->subject, value, len < SUBJECT_MAX ? len : SUBJECT_MAX);
-	} else if (strcasecmp(name, "To") == 0) {
+	if (strcasecmp(name, "Subject") == 0)
+		keep_first(&msg->subject, value);
+	else if (strcasecmp(name, "From") == 0)
+		keep_first(&msg->from, value);
+	else if (strcasecmp(name, "Content-Type") == 0)
+		keep_first(&msg->content_type, value);
+	else if (strcasecmp(name, "Content-Transfer-Encoding") == 0)
+		keep_first(&msg->transfer_encoding, value);
+	else if (strcasecmp(name, "To") == 0)
 		msg->to_headers++;
-	}
 	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+cb_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
+{
+	struct message *msg = smfi_getpriv(ctx);
+	size_t limit, room;
+
+	if (msg == NULL || msg->manager == NULL || !msg->wants_body)
+		return SMFIS_SKIP;
+	limit = (size_t)msg->config->config->body_limit * BODY_RAW_FACTOR;
+	room = limit > msg->body.len ? limit - msg->body.len : 0;
+	strbuf_add(&msg->body, (const char *)chunk, len < room ? len : room);
+	return msg->body.len >= limit ? SMFIS_SKIP : SMFIS_CONTINUE;
 }
 
 /* Replace the recipients that made the manager want the message. */
@@ -266,6 +309,44 @@ apply_unresolved(SMFICTX *ctx, const struct message *msg,
 	return status;
 }
 
+static struct slack_post *
+build_post(const struct message *msg, const struct route_input *in,
+    const struct action *action, const char *body_text, const char *qid)
+{
+	struct slack_post *post = xcalloc(1, sizeof(*post));
+
+	post->channel = xstrdup(action->target);
+	post->style = action->style;
+	post->subject = xstrdup(in->subject);
+	post->from = header_decode(strbuf_str(&msg->from), msg->from.len);
+	post->text = action->style == SLACK_FULL ? xstrdup(body_text) :
+	    mime_first_line(body_text);
+	post->event = in->event;
+	post->queue_id = xstrdup(qid);
+	return post;
+}
+
+/* Hand every slack: action to the worker; it never makes us wait. */
+static void
+queue_slack_posts(const struct message *msg, const struct route_input *in,
+    const struct route_result *result, const char *qid)
+{
+	const struct config *config = msg->config->config;
+	char *body_text = NULL;
+
+	for (size_t i = 0; i < result->nactions; i++) {
+		if (result->actions[i]->kind != ACTION_SLACK)
+			continue;
+		if (body_text == NULL)
+			body_text = mime_body_text(strbuf_str(&msg->content_type)[0] ?
+			    msg->content_type.data : NULL, msg->transfer_encoding.data,
+			    strbuf_str(&msg->body), msg->body.len, (size_t)config->body_limit);
+		slack_enqueue(build_post(msg, in, result->actions[i], body_text, qid),
+		    (size_t)config->slack_queue_size);
+	}
+	free(body_text);
+}
+
 static sfsistat
 apply_result(SMFICTX *ctx, const struct message *msg,
     const struct route_input *in, const struct route_result *result,
@@ -278,6 +359,7 @@ apply_result(SMFICTX *ctx, const struct message *msg,
 
 	route_describe(&line, in);
 	route_describe_actions(&line, result);
+	queue_slack_posts(msg, in, result, qid);
 	if (ntargets == 0) {
 		log_info("%s: %s status=discarded", qid, line.data);
 		status = SMFIS_DISCARD;
@@ -368,6 +450,7 @@ struct smfiDesc mail2alert_filter = {
 	.xxfi_envfrom = cb_envfrom,
 	.xxfi_envrcpt = cb_envrcpt,
 	.xxfi_header = cb_header,
+	.xxfi_body = cb_body,
 	.xxfi_eom = cb_eom,
 	.xxfi_abort = cb_abort,
 	.xxfi_close = cb_close,

@@ -751,6 +751,28 @@ config_webhook_for(const struct config *config, const char *channel)
 }
 
 bool
+manager_posts_to_slack(const struct manager *m)
+{
+	for (size_t r = 0; r < m->nrules; r++) {
+		for (size_t a = 0; a < m->rules[r].nactions; a++) {
+			if (m->rules[r].actions[a].kind == ACTION_SLACK)
+				return true;
+		}
+	}
+	return false;
+}
+
+bool
+config_posts_to_slack(const struct config *config)
+{
+	for (size_t i = 0; i < config->nmanagers; i++) {
+		if (manager_posts_to_slack(&config->managers[i]))
+			return true;
+	}
+	return false;
+}
+
+bool
 manager_needs_groups(const struct manager *m)
 {
 	for (size_t r = 0; r < m->nrules; r++) {

@@ -132,6 +132,10 @@ void config_free(struct config *config);
 /* The webhook URL for a Slack channel, or NULL (post through the API). */
 const char *config_webhook_for(const struct config *config, const char *channel);
 
+/* True if any rule of the manager posts to Slack (so the body is needed). */
+bool manager_posts_to_slack(const struct manager *manager);
+bool config_posts_to_slack(const struct config *config);
+
 /* True if any rule of the manager needs the pipeline groups. */
 bool manager_needs_groups(const struct manager *manager);
 
