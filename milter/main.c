@@ -30,6 +30,8 @@
 #include "milter.h"
 #include "slack.h"
 #include "snapshots.h"
+#include "state_file.h"
+#include "xalloc.h"
 
 #ifndef MAIL2ALERT_VERSION
 #define MAIL2ALERT_VERSION "dev"
@@ -250,16 +252,22 @@ open_milter_socket(const struct config *config)
 	return 0;
 }
 
-/* Give queued Slack posts a moment; what is left is lost and said so. */
+/*
+ * Give queued Slack posts a moment to go; the rest are saved in the state
+ * file for the next start or, without one, lost and said so.
+ */
 static void
-stop_slack(void)
+stop_slack_and_save(const char *state_path)
 {
 	size_t n;
 	struct slack_post **left = slack_stop(SLACK_DRAIN_SECONDS, &n);
 
+	if (state_path != NULL)
+		state_file_stop(left, n);
 	for (size_t i = 0; i < n; i++) {
-		log_error("%s: slack=%s status=failed reason=shutdown subject=\"%s\"",
-		    left[i]->queue_id, left[i]->channel, left[i]->subject);
+		if (state_path == NULL)
+			log_error("%s: slack=%s status=failed reason=shutdown subject=\"%s\"",
+			    left[i]->queue_id, left[i]->channel, left[i]->subject);
 		slack_post_free(left[i]);
 	}
 	free(left);
@@ -268,6 +276,7 @@ stop_slack(void)
 static int
 run(struct config *config, const struct options *opt)
 {
+	char *state_path;
 	int rc;
 
 	log_open(opt->foreground, opt->debug);
@@ -279,19 +288,26 @@ run(struct config *config, const struct options *opt)
 		return 1;
 	}
 	config_publish(config);
+	/* the state file is where start-up put it, whatever a reload says */
+	state_path = config->state_file ? xstrdup(config->state_file) : NULL;
 	if (open_milter_socket(config) != 0 || drop_privileges(config->user) != 0)
 		return 1;
 	if (pthread_create(&signal_thread, NULL, signal_main, NULL) != 0 ||
-	    slack_start() != 0 || pollers_start(config) != 0) {
+	    slack_start() != 0) {
 		log_error("cannot start threads");
 		return 1;
 	}
+	/* the cache first, so mail routes even while GoCD is down */
+	state_file_load(config->state_file, (size_t)config->slack_queue_size);
+	if (state_file_start(config->state_file) != 0 || pollers_start(config) != 0)
+		return 1;
 	log_info("starting: version=%s socket=%s managers=%zu rules=%zu",
 	    MAIL2ALERT_VERSION, config->socket, config->nmanagers, count_rules(config));
 	rc = smfi_main();
 	log_info("stopping");
-	stop_slack();
 	pollers_stop();
+	stop_slack_and_save(state_path);
+	free(state_path);
 	signal_thread_stopping = true;
 	pthread_kill(signal_thread, SIGUSR2);
 	pthread_join(signal_thread, NULL);

@@ -23,6 +23,20 @@ static struct groups_slot *groups_slots;
 static pthread_mutex_t stage_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct stage_table stage_states = STAGE_TABLE_INIT;
 
+static unsigned long state_changes;	/* atomic */
+
+unsigned long
+snapshots_changes(void)
+{
+	return __atomic_load_n(&state_changes, __ATOMIC_RELAXED);
+}
+
+static void
+changed(void)
+{
+	__atomic_add_fetch(&state_changes, 1, __ATOMIC_RELAXED);
+}
+
 struct config_snapshot *
 config_acquire(void)
 {
@@ -115,6 +129,7 @@ groups_publish(const char *manager, struct group_index *index)
 	slot->snap = snap;
 	pthread_mutex_unlock(&snapshot_lock);
 	groups_release(old);
+	changed();
 }
 
 enum stage_status
@@ -134,6 +149,69 @@ stage_state_set(const char *pipeline, const char *stage,
 {
 	pthread_mutex_lock(&stage_lock);
 	stage_table_set(&stage_states, pipeline, stage, status);
+	pthread_mutex_unlock(&stage_lock);
+	changed();
+}
+
+char *
+snapshots_state_json(struct slack_post **posts, size_t nposts)
+{
+	struct state_doc doc = { .posts = posts, .nposts = nposts };
+	struct groups_snapshot **refs = NULL;
+	char *json;
+	size_t n = 0;
+
+	/* take references under the lock; build the JSON outside it */
+	pthread_mutex_lock(&snapshot_lock);
+	for (struct groups_slot *s = groups_slots; s != NULL; s = s->next)
+		n++;
+	refs = xcalloc(n + 1, sizeof(*refs));
+	doc.managers = xcalloc(n + 1, sizeof(char *));
+	doc.groups = xcalloc(n + 1, sizeof(*doc.groups));
+	for (struct groups_slot *s = groups_slots; s != NULL; s = s->next) {
+		if (s->snap == NULL)
+			continue;
+		__atomic_add_fetch(&s->snap->refs, 1, __ATOMIC_RELAXED);
+		refs[doc.ngroups] = s->snap;
+		doc.managers[doc.ngroups] = xstrdup(s->manager);
+		doc.groups[doc.ngroups++] = s->snap->index;
+	}
+	pthread_mutex_unlock(&snapshot_lock);
+	pthread_mutex_lock(&stage_lock);
+	for (size_t i = 0; i < stage_states.states.cap; i++) {
+		const struct name_map_slot *slot = &stage_states.states.slots[i];
+
+		if (slot->key != NULL)
+			name_map_put(&doc.stages.states, slot->key, strlen(slot->key), slot->value);
+	}
+	pthread_mutex_unlock(&stage_lock);
+	json = state_doc_write(&doc);
+	for (size_t i = 0; i < doc.ngroups; i++) {
+		groups_release(refs[i]);
+		free(doc.managers[i]);
+	}
+	free(refs);
+	free(doc.managers);
+	free(doc.groups);
+	stage_table_free(&doc.stages);
+	return json;
+}
+
+void
+snapshots_restore(struct state_doc *doc)
+{
+	for (size_t i = 0; i < doc->ngroups; i++) {
+		groups_publish(doc->managers[i], doc->groups[i]);
+		doc->groups[i] = NULL;
+	}
+	pthread_mutex_lock(&stage_lock);
+	for (size_t i = 0; i < doc->stages.states.cap; i++) {
+		const struct name_map_slot *slot = &doc->stages.states.slots[i];
+
+		if (slot->key != NULL)
+			name_map_put(&stage_states.states, slot->key, strlen(slot->key),
+			    slot->value);
+	}
 	pthread_mutex_unlock(&stage_lock);
 }
 

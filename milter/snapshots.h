@@ -15,6 +15,8 @@
 #include "config.h"
 #include "event.h"
 #include "group_index.h"
+#include "slack_post.h"
+#include "state_doc.h"
 
 struct config_snapshot {
 	struct config *config;
@@ -43,6 +45,15 @@ void groups_publish(const char *manager, struct group_index *index);
 enum stage_status stage_state_get(const char *pipeline, const char *stage);
 void stage_state_set(const char *pipeline, const char *stage,
     enum stage_status status);
+
+/* Counts changes to groups and stage states, so the state file knows when to save. */
+unsigned long snapshots_changes(void);
+
+/* The state file's JSON for what is shared now, plus posts (may be NULL). */
+char *snapshots_state_json(struct slack_post **posts, size_t nposts);
+
+/* Adopt groups and stage states read from the state file (takes the groups). */
+void snapshots_restore(struct state_doc *doc);
 
 /* Drop everything (at exit, so leak checkers see a clean heap). */
 void snapshots_shutdown(void);

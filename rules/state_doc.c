@@ -1,0 +1,203 @@
+/*
+ * state_doc.c - state file JSON (see state_doc.h).
+ */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gocd_subject.h"
+#include "state_doc.h"
+#include "xalloc.h"
+
+static cJSON *
+groups_json(const struct group_index *index)
+{
+	cJSON *obj = cJSON_CreateObject();
+
+	for (size_t g = 0; g < group_index_group_count(index); g++) {
+		cJSON *list = cJSON_AddArrayToObject(obj, group_index_group_name(index, g));
+
+		for (size_t p = 0; p < group_index_group_size(index, g); p++)
+			cJSON_AddItemToArray(list, cJSON_CreateString(
+			    group_index_pipeline(index, g, p)));
+	}
+	return obj;
+}
+
+static cJSON *
+post_json(const struct slack_post *post)
+{
+	cJSON *obj = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(obj, "channel", post->channel);
+	cJSON_AddStringToObject(obj, "style", post->style == SLACK_FULL ? "full" : "brief");
+	cJSON_AddStringToObject(obj, "subject", post->subject);
+	cJSON_AddStringToObject(obj, "from", post->from);
+	cJSON_AddStringToObject(obj, "text", post->text);
+	cJSON_AddStringToObject(obj, "event", event_name(post->event));
+	cJSON_AddStringToObject(obj, "queue_id", post->queue_id);
+	return obj;
+}
+
+char *
+state_doc_write(const struct state_doc *doc)
+{
+	cJSON *root = cJSON_CreateObject(), *groups, *stages, *posts;
+	char *json;
+
+	cJSON_AddNumberToObject(root, "version", STATE_DOC_VERSION);
+	groups = cJSON_AddObjectToObject(root, "groups");
+	for (size_t i = 0; i < doc->ngroups; i++)
+		cJSON_AddItemToObject(groups, doc->managers[i], groups_json(doc->groups[i]));
+	stages = cJSON_AddObjectToObject(root, "stages");
+	for (size_t i = 0; i < doc->stages.states.cap; i++) {
+		const struct name_map_slot *slot = &doc->stages.states.slots[i];
+
+		if (slot->key != NULL)
+			cJSON_AddStringToObject(stages, slot->key,
+			    stage_status_name((enum stage_status)slot->value));
+	}
+	posts = cJSON_AddArrayToObject(root, "slack");
+	for (size_t i = 0; i < doc->nposts; i++)
+		cJSON_AddItemToArray(posts, post_json(doc->posts[i]));
+	json = cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	if (json == NULL)
+		abort();		/* only on out of memory */
+	return json;
+}
+
+static const char *
+string_of(const cJSON *obj, const char *key)
+{
+	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(obj, key));
+}
+
+static void
+read_groups(struct state_doc *doc, const cJSON *groups)
+{
+	const cJSON *manager, *group, *pipeline;
+
+	cJSON_ArrayForEach(manager, groups) {
+		struct group_index *index;
+
+		if (!cJSON_IsObject(manager) || manager->string == NULL)
+			continue;
+		index = group_index_new();
+		cJSON_ArrayForEach(group, manager) {
+			if (group->string == NULL || !cJSON_IsArray(group))
+				continue;
+			group_index_add(index, group->string, NULL);
+			cJSON_ArrayForEach(pipeline, group) {
+				if (cJSON_IsString(pipeline))
+					group_index_add(index, group->string, pipeline->valuestring);
+			}
+		}
+		doc->managers = xrealloc(doc->managers, (doc->ngroups + 1) * sizeof(char *));
+		doc->groups = xrealloc(doc->groups, (doc->ngroups + 1) * sizeof(*doc->groups));
+		doc->managers[doc->ngroups] = xstrdup(manager->string);
+		doc->groups[doc->ngroups++] = index;
+	}
+}
+
+static void
+read_stages(struct state_doc *doc, const cJSON *stages)
+{
+	const cJSON *entry;
+
+	cJSON_ArrayForEach(entry, stages) {
+		char pipeline[GOCD_NAME_MAX + 1];
+		const char *key = entry->string, *slash;
+		enum stage_status status;
+
+		if (key == NULL || !cJSON_IsString(entry) ||
+		    !stage_status_from_name(entry->valuestring, &status))
+			continue;
+		slash = strchr(key, '/');
+		if (slash == NULL || (size_t)(slash - key) > GOCD_NAME_MAX)
+			continue;
+		memcpy(pipeline, key, (size_t)(slash - key));
+		pipeline[slash - key] = '\0';
+		stage_table_set(&doc->stages, pipeline, slash + 1, status);
+	}
+}
+
+static struct slack_post *
+read_post(const cJSON *obj)
+{
+	const char *channel = string_of(obj, "channel"), *style = string_of(obj, "style");
+	const char *subject = string_of(obj, "subject"), *from = string_of(obj, "from");
+	const char *text = string_of(obj, "text"), *event = string_of(obj, "event");
+	const char *qid = string_of(obj, "queue_id");
+	struct slack_post *post;
+
+	if (channel == NULL || subject == NULL || text == NULL)
+		return NULL;
+	post = xcalloc(1, sizeof(*post));
+	post->channel = xstrdup(channel);
+	post->style = style && strcmp(style, "full") == 0 ? SLACK_FULL : SLACK_BRIEF;
+	post->subject = xstrdup(subject);
+	post->from = xstrdup(from ? from : "");
+	post->text = xstrdup(text);
+	if (event == NULL || !event_from_name(event, &post->event))
+		post->event = EVENT_NONE;
+	post->queue_id = xstrdup(qid ? qid : "NOQUEUE");
+	return post;
+}
+
+static void
+read_posts(struct state_doc *doc, const cJSON *posts)
+{
+	const cJSON *entry;
+
+	cJSON_ArrayForEach(entry, posts) {
+		struct slack_post *post = read_post(entry);
+
+		if (post == NULL)
+			continue;
+		doc->posts = xrealloc(doc->posts, (doc->nposts + 1) * sizeof(*doc->posts));
+		doc->posts[doc->nposts++] = post;
+	}
+}
+
+int
+state_doc_read(struct state_doc *doc, const char *json, size_t len, char *err,
+    size_t errlen)
+{
+	cJSON *root = cJSON_ParseWithLength(json, len);
+	const cJSON *version = cJSON_GetObjectItemCaseSensitive(root, "version");
+
+	memset(doc, 0, sizeof(*doc));
+	if (root == NULL || !cJSON_IsObject(root)) {
+		snprintf(err, errlen, "not JSON (truncated or corrupt?)");
+		cJSON_Delete(root);
+		return -1;
+	}
+	if (!cJSON_IsNumber(version) || version->valueint != STATE_DOC_VERSION) {
+		snprintf(err, errlen, "not a version %d state file", STATE_DOC_VERSION);
+		cJSON_Delete(root);
+		return -1;
+	}
+	read_groups(doc, cJSON_GetObjectItemCaseSensitive(root, "groups"));
+	read_stages(doc, cJSON_GetObjectItemCaseSensitive(root, "stages"));
+	read_posts(doc, cJSON_GetObjectItemCaseSensitive(root, "slack"));
+	cJSON_Delete(root);
+	return 0;
+}
+
+void
+state_doc_free(struct state_doc *doc)
+{
+	for (size_t i = 0; i < doc->ngroups; i++) {
+		free(doc->managers[i]);
+		group_index_free(doc->groups[i]);
+	}
+	free(doc->managers);
+	free(doc->groups);
+	stage_table_free(&doc->stages);
+	for (size_t i = 0; i < doc->nposts; i++)
+		slack_post_free(doc->posts[i]);
+	free(doc->posts);
+	memset(doc, 0, sizeof(*doc));
+}
