@@ -6,14 +6,74 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/stat.h>
+
 #include "config_file.h"
+#include "log.h"
 #include "strbuf.h"
+
+/* Longest secret read from a file. */
+#define SECRET_MAX 4096
 
 static const char *
 env_lookup(const char *name, void *arg)
 {
 	(void)arg;
 	return getenv(name);
+}
+
+/*
+ * Read a secret from file: the first line, without its line end.  A file
+ * others can read is worth a warning, not a refusal.
+ */
+static char *
+read_secret(const char *config_path, const char *key, const char *file,
+    char *err, size_t errlen)
+{
+	struct strbuf text = STRBUF_INIT;
+	struct stat st;
+	char chunk[1024];
+	size_t n;
+	FILE *fp = fopen(file, "r");
+
+	if (fp == NULL) {
+		snprintf(err, errlen, "%s: %s: cannot read %s: %s", config_path, key, file,
+		    strerror(errno));
+		return NULL;
+	}
+	if (fstat(fileno(fp), &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)))
+		log_warning("%s: %s is readable by group or others; chmod 600 it", key, file);
+	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0 && text.len < SECRET_MAX)
+		strbuf_add(&text, chunk, n);
+	fclose(fp);
+	memset(chunk, 0, sizeof(chunk));
+	if (text.data != NULL)
+		text.data[strcspn(text.data, "\r\n")] = '\0';
+	if (text.data == NULL || text.data[0] == '\0') {
+		snprintf(err, errlen, "%s: %s: %s is empty", config_path, key, file);
+		strbuf_free(&text);
+		return NULL;
+	}
+	return strbuf_detach(&text);
+}
+
+/* Fill passwd and token of every manager from passwd-file / token-file. */
+static bool
+read_secrets(struct config *config, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < config->nmanagers; i++) {
+		struct manager *m = &config->managers[i];
+
+		if (m->passwd_file != NULL &&
+		    (m->passwd = read_secret(config->path, "passwd-file", m->passwd_file,
+		    err, errlen)) == NULL)
+			return false;
+		if (m->token_file != NULL &&
+		    (m->token = read_secret(config->path, "token-file", m->token_file,
+		    err, errlen)) == NULL)
+			return false;
+	}
+	return true;
 }
 
 struct config *
@@ -41,5 +101,9 @@ config_load(const char *path, char *err, size_t errlen)
 	fclose(fp);
 	config = config_parse(strbuf_str(&text), path, env_lookup, NULL, err, errlen);
 	strbuf_free(&text);
+	if (config != NULL && !read_secrets(config, err, errlen)) {
+		config_free(config);
+		return NULL;
+	}
 	return config;
 }

@@ -41,6 +41,8 @@ struct poll_settings {
 	char log_url[256];		/* url without credentials */
 	enum gocd_api api;
 	char *user, *passwd, *token;
+	char *ca_file;
+	int connect_timeout, timeout;
 	int interval;
 };
 
@@ -78,6 +80,9 @@ settings_load(const char *manager, struct poll_settings *s)
 		s->passwd = m->passwd ? xstrdup(m->passwd) : NULL;
 		s->token = m->token ? xstrdup(m->token) : NULL;
 		s->interval = m->poll_interval;
+		s->ca_file = m->ca_file ? xstrdup(m->ca_file) : NULL;
+		s->connect_timeout = m->connect_timeout;
+		s->timeout = m->timeout;
 	}
 	config_release(snap);
 	return s->url != NULL;
@@ -88,6 +93,7 @@ settings_free(struct poll_settings *s)
 {
 	free(s->url);
 	free(s->user);
+	free(s->ca_file);
 	if (s->passwd)
 		memset(s->passwd, 0, strlen(s->passwd));
 	free(s->passwd);
@@ -106,6 +112,9 @@ fetch(struct poller *p, const struct poll_settings *s, enum gocd_api api,
 		.accept = endpoints[api].accept,
 		.user = s->user, .passwd = s->passwd, .token = s->token,
 		.etag = api == GOCD_API_ADMIN ? p->etag : NULL,
+		.ca_file = s->ca_file,
+		.connect_timeout = s->connect_timeout,
+		.timeout = s->timeout,
 		.stop = &pollers_stopping,
 	};
 	int rc;

@@ -133,7 +133,11 @@ http_request(const struct http_request *req, struct http_response *resp)
 	curl_easy_setopt(curl, CURLOPT_URL, req->url);
 	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
 	curl_easy_setopt(curl, CURLOPT_USERAGENT, "mail2alert/" MAIL2ALERT_VERSION);
-	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, (long)HTTP_CONNECT_TIMEOUT);
+	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, req->connect_timeout ?
+	    req->connect_timeout : (long)HTTP_CONNECT_TIMEOUT);
+	/* TLS peer and host verification stay libcurl's default: on */
+	if (req->ca_file != NULL)
+		curl_easy_setopt(curl, CURLOPT_CAINFO, req->ca_file);
 	curl_easy_setopt(curl, CURLOPT_TIMEOUT, req->timeout ? req->timeout :
 	    (long)HTTP_TOTAL_TIMEOUT);
 	if (req->post_json != NULL)

@@ -26,6 +26,8 @@ struct http_request {
 	const char *etag;		/* If-None-Match, or NULL */
 	const char *post_json;		/* POST this JSON body, or NULL: GET */
 	long timeout;			/* total seconds; 0: HTTP_TOTAL_TIMEOUT */
+	long connect_timeout;		/* seconds; 0: HTTP_CONNECT_TIMEOUT */
+	const char *ca_file;		/* CA bundle, or NULL: the system's */
 	const volatile bool *stop;	/* abort the transfer when it turns true */
 };
 

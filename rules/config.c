@@ -512,8 +512,12 @@ parse_manager(struct parse *p, const config_setting_t *ms, const char *path,
     struct manager *m)
 {
 	static const char *const manager_keys[] = { "name", "url", "api", "user",
-	    "passwd", "token", "poll-interval", "messages-we-want", "rules", NULL };
+	    "passwd", "token", "passwd-file", "token-file", "ca-file",
+	    "connect-timeout", "timeout", "poll-interval", "messages-we-want", "rules",
+	    NULL };
 	long interval = CONFIG_DEFAULT_POLL_INTERVAL;
+	long connect_timeout = CONFIG_DEFAULT_CONNECT_TIMEOUT;
+	long timeout = CONFIG_DEFAULT_TIMEOUT;
 
 	if (!config_setting_is_group(ms))
 		return fail(p, ms, path, "a manager must be a group { name = ...; ... }");
@@ -524,11 +528,18 @@ parse_manager(struct parse *p, const config_setting_t *ms, const char *path,
 	    !get_string(p, ms, path, "user", &m->user) ||
 	    !get_string(p, ms, path, "passwd", &m->passwd) ||
 	    !get_string(p, ms, path, "token", &m->token) ||
+	    !get_string(p, ms, path, "passwd-file", &m->passwd_file) ||
+	    !get_string(p, ms, path, "token-file", &m->token_file) ||
+	    !get_string(p, ms, path, "ca-file", &m->ca_file) ||
+	    !get_int(p, ms, path, "connect-timeout", 1, 300, &connect_timeout) ||
+	    !get_int(p, ms, path, "timeout", 1, 3600, &timeout) ||
 	    !get_int(p, ms, path, "poll-interval", 1, POLL_INTERVAL_MAX, &interval) ||
 	    !parse_wanted(p, ms, path, m) ||
 	    !parse_rules(p, ms, path, m))
 		return false;
 	m->poll_interval = (int)interval;
+	m->connect_timeout = (int)connect_timeout;
+	m->timeout = (int)timeout;
 	if (m->name == NULL || *m->name == '\0')
 		return fail(p, ms, path, "name is missing");
 	/* the name goes into log lines and the X-Mail2alert header */
@@ -539,9 +550,13 @@ parse_manager(struct parse *p, const config_setting_t *ms, const char *path,
 	}
 	if (m->url == NULL && strcmp(m->name, "gocd") == 0)
 		return fail(p, ms, path, "manager \"gocd\" polls GoCD and needs url");
-	if ((m->user == NULL) != (m->passwd == NULL))
-		return fail(p, ms, path, "user and passwd go together");
-	if (m->user != NULL && m->token != NULL)
+	if (m->passwd != NULL && m->passwd_file != NULL)
+		return fail(p, ms, path, "use either passwd or passwd-file, not both");
+	if (m->token != NULL && m->token_file != NULL)
+		return fail(p, ms, path, "use either token or token-file, not both");
+	if ((m->user == NULL) != (m->passwd == NULL && m->passwd_file == NULL))
+		return fail(p, ms, path, "user and passwd (or passwd-file) go together");
+	if (m->user != NULL && (m->token != NULL || m->token_file != NULL))
 		return fail(p, ms, path, "use either user/passwd or token, not both");
 	if (m->url == NULL && manager_needs_groups(m))
 		return fail(p, ms, path, "rules use pipeline groups, so the manager needs url");
@@ -706,6 +721,15 @@ free_rule(struct rule *r)
 	free(r->actions);
 }
 
+/* Secrets do not linger in freed memory. */
+static void
+free_secret(char *s)
+{
+	if (s != NULL)
+		memset(s, 0, strlen(s));
+	free(s);
+}
+
 void
 config_free(struct config *c)
 {
@@ -721,8 +745,11 @@ config_free(struct config *c)
 		free(m->want_address);
 		free(m->url);
 		free(m->user);
-		free(m->passwd);
-		free(m->token);
+		free_secret(m->passwd);
+		free_secret(m->token);
+		free(m->passwd_file);
+		free(m->token_file);
+		free(m->ca_file);
 	}
 	free(c->managers);
 	for (size_t i = 0; i < c->nwebhooks; i++) {
@@ -735,7 +762,7 @@ config_free(struct config *c)
 	free(c->user);
 	free(c->state_file);
 	free(c->unresolved_mailto);
-	free(c->slack_token);
+	free_secret(c->slack_token);
 	free(c->slack_api);
 	free(c);
 }

@@ -19,6 +19,8 @@
 #define CONFIG_DEFAULT_BODY_LIMIT 65536
 #define CONFIG_DEFAULT_SLACK_API "https://slack.com/api"
 #define CONFIG_DEFAULT_POLL_INTERVAL 30
+#define CONFIG_DEFAULT_CONNECT_TIMEOUT 10
+#define CONFIG_DEFAULT_TIMEOUT 30
 
 enum action_kind {
 	ACTION_MAILTO,
@@ -80,6 +82,11 @@ struct manager {
 	char *user;
 	char *passwd;
 	char *token;
+	char *passwd_file;	/* read by the daemon into passwd */
+	char *token_file;	/* read by the daemon into token */
+	char *ca_file;		/* CA bundle for GoCD's TLS, or NULL: system's */
+	int connect_timeout;	/* seconds */
+	int timeout;		/* seconds, whole request */
 	int poll_interval;	/* seconds */
 	struct rule *rules;
 	size_t nrules;

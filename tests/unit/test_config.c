@@ -618,9 +618,9 @@ test_manager_errors(void **state)
 	    PATH ":3: managers[0]: rules use pipeline groups", NULL);
 	/* credentials */
 	expect_error(L01 L02 L03 L04 L05 "    user = \"$GOUSER\";\n" L06 L17 L18,
-	    PATH ":3: managers[0]: user and passwd go together", NULL);
+	    PATH ":3: managers[0]: user and passwd (or passwd-file) go together", NULL);
 	expect_error(L01 L02 L03 L04 L05 "    passwd = \"$GOPASS\";\n" L06 L17 L18,
-	    PATH ":3: managers[0]: user and passwd go together", NULL);
+	    PATH ":3: managers[0]: user and passwd (or passwd-file) go together", NULL);
 	expect_error(L01 L02 L03 L04 L05
 	    "    user = \"u\"; passwd = \"p\"; token = \"t\";\n" L06 L17 L18,
 	    PATH ":3: managers[0]: use either user/passwd or token", NULL);
