@@ -22,8 +22,8 @@ CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
             -Wno-format-truncation \
             -DMAIL2ALERT_VERSION='"$(VERSION)"'
 CPPFLAGS += -Irules -MMD -MP
-LDLIBS_MILTER = -lmilter -lconfig -lcjson -lcurl -lpthread
-LDLIBS_RULES  = -lconfig -lcjson
+LDLIBS_MILTER = -lmilter -lconfig -lcjson -lexpat -lcurl -lpthread
+LDLIBS_RULES  = -lconfig -lcjson -lexpat
 
 ifeq ($(SANITIZE),1)
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cctray.h"
 #include "gocd_groups.h"
 #include "gocd_poller.h"
 #include "http.h"
@@ -206,6 +207,49 @@ poll_once(struct poller *p, const struct poll_settings *s, char *why, size_t why
 	return POLL_UPDATED;
 }
 
+static void
+collect_stage(const char *pipeline, const char *stage, enum stage_status status,
+    void *arg)
+{
+	stage_table_set(arg, pipeline, stage, status);
+}
+
+/*
+ * Seed stage states from cctray.xml; states seen in mail win.  Failing
+ * here costs only the seed, so it is logged at debug level.
+ */
+static void
+seed_from_cctray(struct poller *p, const struct poll_settings *s)
+{
+	struct stage_table seed = STAGE_TABLE_INIT;
+	struct strbuf url = STRBUF_INIT;
+	struct http_response resp;
+	struct http_request req = {
+		.accept = "application/xml",
+		.user = s->user, .passwd = s->passwd, .token = s->token,
+		.ca_file = s->ca_file,
+		.connect_timeout = s->connect_timeout,
+		.timeout = s->timeout,
+		.stop = &pollers_stopping,
+	};
+	char why[256];
+
+	strbuf_addf(&url, "%s/cctray.xml", s->url);
+	req.url = url.data;
+	if (http_request(&req, &resp) != 0 || resp.status != 200)
+		log_debug("manager=%s: no cctray.xml seed: %s", p->manager,
+		    resp.status ? "HTTP error" : resp.error);
+	else if (cctray_parse(strbuf_str(&resp.body), resp.body.len, collect_stage,
+	    &seed, why, sizeof(why)) != 0)
+		log_warning("manager=%s: cctray.xml: %s", p->manager, why);
+	else
+		log_debug("manager=%s: cctray.xml seeded %zu stage states", p->manager,
+		    stage_states_seed(&seed));
+	http_response_free(&resp);
+	strbuf_free(&url);
+	stage_table_free(&seed);
+}
+
 /* Seconds to wait before the next poll. */
 static int
 next_delay(struct poller *p, enum poll_outcome outcome, int interval)
@@ -274,6 +318,8 @@ poller_main(void *arg)
 			outcome = poll_once(p, &s, why, sizeof(why));
 			if (!pollers_stopping)
 				report(p, outcome, why);
+			if (outcome == POLL_UPDATED || outcome == POLL_UNCHANGED)
+				seed_from_cctray(p, &s);
 			delay = next_delay(p, outcome, s.interval);
 		}
 		settings_free(&s);

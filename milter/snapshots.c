@@ -153,6 +153,28 @@ stage_state_set(const char *pipeline, const char *stage,
 	changed();
 }
 
+size_t
+stage_states_seed(const struct stage_table *seed)
+{
+	size_t seeded = 0;
+
+	pthread_mutex_lock(&stage_lock);
+	for (size_t i = 0; i < seed->states.cap; i++) {
+		const struct name_map_slot *slot = &seed->states.slots[i];
+		uint32_t known;
+
+		if (slot->key == NULL ||
+		    name_map_get(&stage_states.states, slot->key, strlen(slot->key), &known))
+			continue;
+		name_map_put(&stage_states.states, slot->key, strlen(slot->key), slot->value);
+		seeded++;
+	}
+	pthread_mutex_unlock(&stage_lock);
+	if (seeded > 0)
+		changed();
+	return seeded;
+}
+
 char *
 snapshots_state_json(struct slack_post **posts, size_t nposts)
 {

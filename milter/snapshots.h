@@ -16,6 +16,7 @@
 #include "event.h"
 #include "group_index.h"
 #include "slack_post.h"
+#include "stage_table.h"
 #include "state_doc.h"
 
 struct config_snapshot {
@@ -45,6 +46,9 @@ void groups_publish(const char *manager, struct group_index *index);
 enum stage_status stage_state_get(const char *pipeline, const char *stage);
 void stage_state_set(const char *pipeline, const char *stage,
     enum stage_status status);
+
+/* Seed states of stages not known yet (cctray); returns how many. */
+size_t stage_states_seed(const struct stage_table *seed);
 
 /* Counts changes to groups and stage states, so the state file knows when to save. */
 unsigned long snapshots_changes(void);
