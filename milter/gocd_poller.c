@@ -33,6 +33,8 @@ struct poller {
 	char *etag;			/* of the last admin response */
 	unsigned failures;		/* in the current streak */
 	unsigned long poll_seen;	/* poll_generation when last woken */
+	struct group_index *fetched;	/* one-shot fetch: kept, not published */
+	bool one_shot;
 	struct poller *next;
 };
 
@@ -62,17 +64,10 @@ static const struct {
 	[GOCD_API_LEGACY] = { "/api/config/pipeline_groups", "application/json" },
 };
 
-static bool
-settings_load(const char *manager, struct poll_settings *s)
+static void
+settings_copy(const struct manager *m, struct poll_settings *s)
 {
-	struct config_snapshot *snap = config_acquire();
-	const struct manager *m = NULL;
-
 	memset(s, 0, sizeof(*s));
-	for (size_t i = 0; snap != NULL && i < snap->config->nmanagers && m == NULL; i++) {
-		if (strcmp(snap->config->managers[i].name, manager) == 0)
-			m = &snap->config->managers[i];
-	}
 	if (m != NULL && m->url != NULL) {
 		s->url = xstrdup(m->url);
 		http_url_for_log(m->url, s->log_url, sizeof(s->log_url));
@@ -85,6 +80,19 @@ settings_load(const char *manager, struct poll_settings *s)
 		s->connect_timeout = m->connect_timeout;
 		s->timeout = m->timeout;
 	}
+}
+
+static bool
+settings_load(const char *manager, struct poll_settings *s)
+{
+	struct config_snapshot *snap = config_acquire();
+	const struct manager *m = NULL;
+
+	for (size_t i = 0; snap != NULL && i < snap->config->nmanagers && m == NULL; i++) {
+		if (strcmp(snap->config->managers[i].name, manager) == 0)
+			m = &snap->config->managers[i];
+	}
+	settings_copy(m, s);
 	config_release(snap);
 	return s->url != NULL;
 }
@@ -200,7 +208,10 @@ poll_once(struct poller *p, const struct poll_settings *s, char *why, size_t why
 	}
 	log_debug("manager=%s groups=%zu pipelines=%zu", p->manager,
 	    group_index_group_count(index), group_index_pipeline_count(index));
-	groups_publish(p->manager, index);
+	if (p->one_shot)
+		p->fetched = index;
+	else
+		groups_publish(p->manager, index);
 	free(p->etag);
 	p->etag = api == GOCD_API_ADMIN && resp.etag ? xstrdup(resp.etag) : NULL;
 	http_response_free(&resp);
@@ -325,6 +336,23 @@ poller_main(void *arg)
 		settings_free(&s);
 	} while (!wait_for_next(p, delay));
 	return NULL;
+}
+
+struct group_index *
+gocd_fetch_groups(const struct manager *manager, char *why, size_t whylen)
+{
+	struct poller p = { .manager = manager->name, .one_shot = true };
+	struct poll_settings s;
+
+	settings_copy(manager, &s);
+	why[0] = '\0';
+	if (s.url == NULL)
+		snprintf(why, whylen, "manager %s has no url", manager->name);
+	else if (poll_once(&p, &s, why, whylen) == POLL_PROCESSING)
+		snprintf(why, whylen, "GoCD's dashboard is still being processed (HTTP 202)");
+	settings_free(&s);
+	free(p.etag);
+	return p.fetched;
 }
 
 int

@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "config_file.h"
 #include "gocd_poller.h"
 #include "http.h"
@@ -40,11 +41,20 @@
 /* Highest descriptor searched for libmilter's listening socket. */
 #define LISTEN_FD_SCAN_MAX 64
 
+/* Most --to options of one dry run. */
+#define DRY_RUN_TO_MAX 64
+
 struct options {
 	const char *config_path;
 	bool foreground;
 	bool debug;
 	bool check_only;
+	bool report;
+	bool json;
+	const char *dry_run;		/* -n FILE.eml */
+	const char *from;		/* --from */
+	char *to[DRY_RUN_TO_MAX];	/* --to */
+	size_t nto;
 };
 
 static const char *config_path;		/* for reloads */
@@ -57,6 +67,9 @@ usage(FILE *out)
 	fprintf(out,
 	    "usage: mail2alert [-c FILE] [-f] [-d]   run (daemonise unless -f)\n"
 	    "       mail2alert -t [-c FILE]          check the configuration\n"
+	    "       mail2alert -r [-c FILE] [-j]     report where each pipeline's alerts go\n"
+	    "       mail2alert -n FILE.eml [-c FILE] [--from ADDR] [--to ADDR]...\n"
+	    "                                        dry run: how one message would be routed\n"
 	    "       mail2alert -V | -h\n"
 	    "signals: SIGUSR1 reloads the configuration, SIGUSR2 polls GoCD now,\n"
 	    "         SIGTERM stops.  Default config: " CONFIG_DEFAULT_PATH "\n");
@@ -65,11 +78,35 @@ usage(FILE *out)
 static void
 parse_options(int argc, char **argv, struct options *opt)
 {
+	static const struct option long_options[] = {
+		{ "from", required_argument, NULL, 'F' },
+		{ "to", required_argument, NULL, 'T' },
+		{ NULL, 0, NULL, 0 },
+	};
 	int c;
 
 	opt->config_path = CONFIG_DEFAULT_PATH;
-	while ((c = getopt(argc, argv, "c:fdtVh")) != -1) {
+	while ((c = getopt_long(argc, argv, "c:fdtrjn:Vh", long_options, NULL)) != -1) {
 		switch (c) {
+		case 'r':
+			opt->report = true;
+			break;
+		case 'j':
+			opt->json = true;
+			break;
+		case 'n':
+			opt->dry_run = optarg;
+			break;
+		case 'F':
+			opt->from = optarg;
+			break;
+		case 'T':
+			if (opt->nto == DRY_RUN_TO_MAX) {
+				fprintf(stderr, "mail2alert: at most %d --to\n", DRY_RUN_TO_MAX);
+				exit(1);
+			}
+			opt->to[opt->nto++] = optarg;
+			break;
 		case 'c':
 			opt->config_path = optarg;
 			break;
@@ -335,6 +372,17 @@ main(int argc, char **argv)
 		    config->nmanagers, count_rules(config));
 		config_free(config);
 		return 0;
+	}
+	if (opt.report || opt.dry_run) {
+		int rc;
+
+		log_open(true, opt.debug);
+		http_init();
+		rc = opt.report ? cli_report(config, opt.json) :
+		    cli_dry_run(config, opt.dry_run, opt.from, opt.to, opt.nto);
+		http_cleanup();
+		config_free(config);
+		return rc;
 	}
 	return run(config, &opt);
 }

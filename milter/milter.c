@@ -377,45 +377,48 @@ apply_result(SMFICTX *ctx, const struct message *msg,
 	return status;
 }
 
+static enum stage_status
+previous_state(const char *pipeline, const char *stage, void *arg)
+{
+	(void)arg;
+	return stage_state_get(pipeline, stage);
+}
+
 static sfsistat
 cb_eom(SMFICTX *ctx)
 {
 	struct message *msg = smfi_getpriv(ctx);
 	struct route_result result = ROUTE_RESULT_INIT;
 	struct groups_snapshot *groups = NULL;
-	struct gocd_subject stage;
-	struct route_input in = { 0 };
+	struct route_subject subject;
+	struct route_input in;
 	const char *qid = queue_id(ctx);
-	enum gocd_event parsed;
 	sfsistat status;
-	char *subject;
 
 	if (!wanted(msg))
 		return SMFIS_ACCEPT;
-	subject = header_decode(strbuf_str(&msg->subject), msg->subject.len);
-	in.manager = msg->manager;
-	in.subject = subject;
-	in.stage = gocd_parse_subject(subject, &stage) ? &stage : NULL;
-	parsed = in.stage ? stage.event : EVENT_NONE;
-	in.event = in.stage ? edge_detect(stage_state_get(stage.pipeline, stage.stage), parsed) :
-	    EVENT_NONE;
+	route_read_subject(&subject, strbuf_str(&msg->subject), msg->subject.len,
+	    previous_state, NULL);
 	if (msg->manager->url != NULL)
 		groups = groups_acquire(msg->manager->name);
-	in.groups = groups ? groups->index : NULL;
+	route_input_init(&in, msg->manager, groups ? groups->index : NULL, &subject);
 	route_message(&in, &result);
 	if (result.unresolved)
 		status = apply_unresolved(ctx, msg, &in, qid);
 	else
 		status = apply_result(ctx, msg, &in, &result, qid);
 	/* A tempfailed message comes back: its event must not count twice. */
-	if (in.stage != NULL && in.event != EVENT_NONE && status != SMFIS_TEMPFAIL)
-		stage_state_set(stage.pipeline, stage.stage, stage_status_after(in.event));
-	if (in.event != parsed)
-		log_info("%s: pipeline=%s stage=%s parsed=%s event=%s reason=edge-detection",
-		    qid, stage.pipeline, stage.stage, event_name(parsed), event_name(in.event));
+	if (subject.is_stage && subject.event != EVENT_NONE && status != SMFIS_TEMPFAIL)
+		stage_state_set(subject.stage.pipeline, subject.stage.stage,
+		    stage_status_after(subject.event));
+	if (subject.event != subject.parsed)
+		log_info("%s: pipeline=%s stage=%s parsed=%s previous=%s event=%s "
+		    "reason=edge-detection", qid, subject.stage.pipeline, subject.stage.stage,
+		    event_name(subject.parsed), stage_status_name(subject.previous),
+		    event_name(subject.event));
 	route_result_free(&result);
 	groups_release(groups);
-	free(subject);
+	route_subject_free(&subject);
 	message_reset(msg);
 	return status;
 }

@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "address.h"
+#include "mime_text.h"
 #include "route.h"
 #include "xalloc.h"
 
@@ -34,6 +35,37 @@ route_is_trigger(const struct manager *manager, const char *recipient)
 {
 	return manager->want == WANT_FROM ||
 	    address_equal(recipient, manager->want_address);
+}
+
+void
+route_read_subject(struct route_subject *out, const char *raw, size_t len,
+    route_previous_fn previous, void *arg)
+{
+	memset(out, 0, sizeof(*out));
+	out->subject = header_decode(raw, len);
+	out->is_stage = gocd_parse_subject(out->subject, &out->stage);
+	out->parsed = out->is_stage ? out->stage.event : EVENT_NONE;
+	if (out->is_stage && previous != NULL)
+		out->previous = previous(out->stage.pipeline, out->stage.stage, arg);
+	out->event = edge_detect(out->previous, out->parsed);
+}
+
+void
+route_subject_free(struct route_subject *s)
+{
+	free(s->subject);
+	s->subject = NULL;
+}
+
+void
+route_input_init(struct route_input *in, const struct manager *manager,
+    const struct group_index *groups, const struct route_subject *subject)
+{
+	in->manager = manager;
+	in->groups = groups;
+	in->subject = subject->subject;
+	in->stage = subject->is_stage ? &subject->stage : NULL;
+	in->event = subject->event;
 }
 
 static bool

@@ -27,6 +27,28 @@ const struct manager *route_select_manager(const struct config *config,
 /* Whether recipient is one the manager's wish is about (to managers). */
 bool route_is_trigger(const struct manager *manager, const char *recipient);
 
+/* The previous state of a stage, for edge detection. */
+typedef enum stage_status (*route_previous_fn)(const char *pipeline,
+    const char *stage, void *arg);
+
+/* What the Subject of a wanted message says, read as the daemon reads it. */
+struct route_subject {
+	char *subject;			/* decoded, malloc'd */
+	struct gocd_subject stage;
+	bool is_stage;
+	enum stage_status previous;	/* of the stage, before this message */
+	enum gocd_event parsed;		/* as the subject states it */
+	enum gocd_event event;		/* after edge detection */
+};
+
+/*
+ * Decode the raw Subject (len bytes), parse it as a GoCD stage subject and
+ * edge-detect its event against previous() (NULL: nothing known).
+ */
+void route_read_subject(struct route_subject *out, const char *raw, size_t len,
+    route_previous_fn previous, void *arg);
+void route_subject_free(struct route_subject *s);
+
 struct route_input {
 	const struct manager *manager;
 	const struct group_index *groups;	/* NULL: never loaded */
@@ -44,6 +66,10 @@ struct route_result {
 };
 
 #define ROUTE_RESULT_INIT { NULL, 0, 0, 0, NULL, false }
+
+/* The input for route_message from a manager, groups and a read subject. */
+void route_input_init(struct route_input *in, const struct manager *manager,
+    const struct group_index *groups, const struct route_subject *subject);
 
 /* Evaluate every rule of in->manager; out must be ROUTE_RESULT_INIT or reset. */
 void route_message(const struct route_input *in, struct route_result *out);

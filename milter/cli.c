@@ -1,0 +1,406 @@
+/*
+ * cli.c - mail2alert -r and -n (see cli.h).
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "address.h"
+#include "cli.h"
+#include "gocd_poller.h"
+#include "mime_body.h"
+#include "report.h"
+#include "route.h"
+#include "state_doc.h"
+#include "strbuf.h"
+#include "xalloc.h"
+
+/* Largest message file read by -n. */
+#define EML_MAX (64L * 1024 * 1024)
+
+static int
+read_file(const char *path, long max, struct strbuf *out)
+{
+	char chunk[65536];
+	size_t n;
+	FILE *fp = fopen(path, "rb");
+
+	if (fp == NULL)
+		return -1;
+	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0 && out->len <= (size_t)max)
+		strbuf_add(out, chunk, n);
+	fclose(fp);
+	return out->len > (size_t)max ? -1 : 0;
+}
+
+/*
+ * The groups of a manager for a one-shot command: from GoCD now, else
+ * from the state file (saying so), else NULL.  *source says which.
+ */
+static struct group_index *
+load_groups(const struct config *config, const struct manager *m,
+    struct strbuf *source)
+{
+	struct strbuf text = STRBUF_INIT;
+	struct group_index *index;
+	struct state_doc doc;
+	char why[512], err[256];
+
+	index = gocd_fetch_groups(m, why, sizeof(why));
+	if (index != NULL) {
+		strbuf_addf(source, "GoCD (%s)", m->url);
+		return index;
+	}
+	strbuf_addf(source, "GoCD unreachable: %s", why);
+	if (config->state_file == NULL || read_file(config->state_file, 256L << 20, &text) != 0 ||
+	    state_doc_read(&doc, strbuf_str(&text), text.len, err, sizeof(err)) != 0) {
+		strbuf_adds(source, "; no usable state file");
+		strbuf_free(&text);
+		return NULL;
+	}
+	for (size_t i = 0; i < doc.ngroups; i++) {
+		if (strcmp(doc.managers[i], m->name) == 0) {
+			index = doc.groups[i];
+			doc.groups[i] = NULL;
+		}
+	}
+	strbuf_addf(source, "; %s state file %s", index ? "using the" : "nothing for it in the",
+	    config->state_file);
+	state_doc_free(&doc);
+	strbuf_free(&text);
+	return index;
+}
+
+static void
+print_report_text(const cJSON *report, const char *source)
+{
+	const cJSON *group, *pipeline, *route, *item;
+
+	printf("manager %s: groups from %s\n",
+	    cJSON_GetStringValue(cJSON_GetObjectItem(report, "manager")), source);
+	cJSON_ArrayForEach(group, cJSON_GetObjectItem(report, "groups")) {
+		printf("  group %s\n", cJSON_GetStringValue(cJSON_GetObjectItem(group, "name")));
+		cJSON_ArrayForEach(pipeline, cJSON_GetObjectItem(group, "pipelines")) {
+			const cJSON *routes = cJSON_GetObjectItem(pipeline, "routes");
+
+			printf("    %s%s\n", cJSON_GetStringValue(cJSON_GetObjectItem(pipeline, "name")),
+			    cJSON_GetArraySize(routes) ? "" : ": no rule");
+			cJSON_ArrayForEach(route, routes) {
+				const char *sep = "";
+
+				printf("      ");
+				cJSON_ArrayForEach(item, cJSON_GetObjectItem(route, "events")) {
+					printf("%s%s", sep, item->valuestring);
+					sep = ",";
+				}
+				printf(" ->");
+				cJSON_ArrayForEach(item, cJSON_GetObjectItem(route, "actions"))
+					printf(" %s", item->valuestring);
+				printf("\n");
+			}
+		}
+	}
+	printf("  pipelines no rule covers:");
+	cJSON_ArrayForEach(item, cJSON_GetObjectItem(report, "uncovered"))
+		printf(" %s", item->valuestring);
+	printf("%s\n  rules that match nothing:",
+	    cJSON_GetArraySize(cJSON_GetObjectItem(report, "uncovered")) ? "" : " none");
+	cJSON_ArrayForEach(item, cJSON_GetObjectItem(report, "unused_rules")) {
+		const cJSON *name = cJSON_GetObjectItem(item, "name");
+
+		printf(" #%d (line %d%s%s%s)", cJSON_GetObjectItem(item, "rule")->valueint,
+		    cJSON_GetObjectItem(item, "line")->valueint, name ? ", \"" : "",
+		    name ? name->valuestring : "", name ? "\"" : "");
+	}
+	printf("%s\n", cJSON_GetArraySize(cJSON_GetObjectItem(report, "unused_rules")) ?
+	    "" : " none");
+}
+
+int
+cli_report(const struct config *config, bool json)
+{
+	cJSON *all = cJSON_CreateArray();
+	int rc = 0;
+
+	for (size_t i = 0; i < config->nmanagers; i++) {
+		const struct manager *m = &config->managers[i];
+		struct strbuf source = STRBUF_INIT;
+		struct group_index *groups;
+		cJSON *report;
+
+		if (m->url == NULL) {
+			if (!json)
+				printf("manager %s: acts on mail %s %s; not tied to pipelines\n",
+				    m->name, m->want == WANT_TO ? "to" : "from", m->want_address);
+			continue;
+		}
+		groups = load_groups(config, m, &source);
+		if (groups == NULL)
+			rc = 1;
+		report = report_manager(m, groups);
+		cJSON_AddStringToObject(report, "source", source.data);
+		if (json)
+			cJSON_AddItemToArray(all, report);
+		else {
+			print_report_text(report, source.data);
+			cJSON_Delete(report);
+		}
+		group_index_free(groups);
+		strbuf_free(&source);
+	}
+	if (json) {
+		char *text = cJSON_Print(all);
+
+		printf("%s\n", text);
+		free(text);
+	}
+	cJSON_Delete(all);
+	return rc;
+}
+
+/* A parsed message file: the headers -n looks at, and the body. */
+struct eml {
+	struct strbuf subject, from, to, cc, return_path, content_type, encoding;
+	const char *body;
+	size_t body_len;
+};
+
+/* End of the header line starting at p, continuation lines included. */
+static const char *
+header_end(const char *p, const char *end)
+{
+	for (;;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+
+		if (nl == NULL || nl + 1 >= end || (nl[1] != ' ' && nl[1] != '\t'))
+			return nl ? nl + 1 : end;
+		p = nl + 1;
+	}
+}
+
+static void
+eml_parse(struct eml *e, const char *text, size_t len)
+{
+	static const struct {
+		const char *name;
+		size_t offset;
+	} wanted[] = {
+		{ "Subject", offsetof(struct eml, subject) },
+		{ "From", offsetof(struct eml, from) },
+		{ "To", offsetof(struct eml, to) },
+		{ "Cc", offsetof(struct eml, cc) },
+		{ "Return-Path", offsetof(struct eml, return_path) },
+		{ "Content-Type", offsetof(struct eml, content_type) },
+		{ "Content-Transfer-Encoding", offsetof(struct eml, encoding) },
+	};
+	const char *p = text, *end = text + len;
+
+	memset(e, 0, sizeof(*e));
+	while (p < end && *p != '\n' && !(*p == '\r' && p + 1 < end && p[1] == '\n')) {
+		const char *next = header_end(p, end), *colon = memchr(p, ':', (size_t)(next - p));
+
+		for (size_t i = 0; colon && i < sizeof(wanted) / sizeof(wanted[0]); i++) {
+			struct strbuf *sb = (struct strbuf *)((char *)e + wanted[i].offset);
+
+			if ((size_t)(colon - p) == strlen(wanted[i].name) &&
+			    strncasecmp(p, wanted[i].name, (size_t)(colon - p)) == 0 && sb->data == NULL) {
+				const char *v = colon + 1;
+
+				while (v < next && (*v == ' ' || *v == '\t'))
+					v++;
+				strbuf_add(sb, v, (size_t)(next - v));
+				while (sb->len > 0 && (sb->data[sb->len - 1] == '\n' ||
+				    sb->data[sb->len - 1] == '\r'))
+					sb->data[--sb->len] = '\0';
+			}
+		}
+		p = next;
+	}
+	p = p < end ? header_end(p, end) : end;	/* the empty line */
+	e->body = p;
+	e->body_len = (size_t)(end - p);
+}
+
+static void
+eml_free(struct eml *e)
+{
+	struct strbuf *all[] = { &e->subject, &e->from, &e->to, &e->cc,
+	    &e->return_path, &e->content_type, &e->encoding };
+
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		strbuf_free(all[i]);
+}
+
+/* Append the addresses of an address-list header to list. */
+static void
+header_addresses(const char *value, char ***list, size_t *n, size_t *cap)
+{
+	char *copy = xstrdup(value), *save = NULL;
+
+	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *lt = strchr(tok, '<'), *gt = lt ? strchr(lt, '>') : NULL;
+		char *addr = lt && gt ? lt + 1 : tok;
+
+		if (gt)
+			*gt = '\0';
+		addr += strspn(addr, " \t\r\n");
+		addr[strcspn(addr, " \t\r\n")] = '\0';
+		if (*addr == '\0')
+			continue;
+		*list = xgrow(*list, cap, *n + 1, sizeof(char *));
+		(*list)[(*n)++] = xstrdup(addr);
+	}
+	free(copy);
+}
+
+/* Stage states from the state file, read-only; they feed edge detection. */
+static enum stage_status
+state_file_previous(const char *pipeline, const char *stage, void *arg)
+{
+	return arg ? stage_table_get(arg, pipeline, stage) : STAGE_UNKNOWN;
+}
+
+static void
+print_rules(const struct manager *m, const struct route_result *r)
+{
+	for (size_t i = 0; i < m->nrules; i++) {
+		const struct rule *rule = &m->rules[i];
+
+		printf("  rule #%zu (line %d)%s%s%s: %s\n", i + 1, rule->line,
+		    rule->name ? " \"" : "", rule->name ? rule->name : "",
+		    rule->name ? "\"" : "", r->matched[i] ? "matched" : "no match");
+	}
+}
+
+static void
+print_outcome(const struct route_input *in, const struct route_result *r,
+    const struct config *config, const struct eml *e)
+{
+	struct strbuf line = STRBUF_INIT;
+	char *text = NULL;
+
+	if (r->unresolved) {
+		printf("result:    unresolved (pipeline groups never loaded): unresolved = %s\n",
+		    config->unresolved == UNRESOLVED_ACCEPT ? "accept, delivered unchanged" :
+		    config->unresolved == UNRESOLVED_TEMPFAIL ? "tempfail, 451 4.3.0" :
+		    config->unresolved_mailto);
+		return;
+	}
+	route_describe_actions(&line, r);
+	printf("result:    %s\n", r->nmailto == 0 ? "discarded (no mailto: recipient)" :
+	    line.data);
+	if (r->nmailto > 0) {
+		strbuf_reset(&line);
+		route_trace_header(&line, in);
+		printf("header:    X-Mail2alert: %s\n", line.data);
+	}
+	for (size_t i = 0; i < r->nactions; i++) {
+		const struct action *a = r->actions[i];
+		char *first;
+
+		if (a->kind != ACTION_SLACK)
+			continue;
+		if (text == NULL)
+			text = mime_body_text(e->content_type.data, e->encoding.data, e->body,
+			    e->body_len, (size_t)config->body_limit);
+		first = mime_first_line(text);
+		printf("slack:     %s (%s%s) title=\"%s\" text=\"%s\"\n", a->target,
+		    a->style == SLACK_FULL ? "full" : "brief",
+		    config_webhook_for(config, a->target) ? ", webhook" : "", in->subject,
+		    a->style == SLACK_FULL ? text : first);
+		free(first);
+	}
+	free(text);
+	strbuf_free(&line);
+}
+
+int
+cli_dry_run(const struct config *config, const char *eml_path, const char *from,
+    char *const *to, size_t nto)
+{
+	struct strbuf text = STRBUF_INIT, source = STRBUF_INIT, sstate = STRBUF_INIT;
+	struct route_result result = ROUTE_RESULT_INIT;
+	struct group_index *groups = NULL;
+	struct route_subject subject;
+	struct route_input in;
+	struct state_doc doc = { 0 };
+	const struct manager *m;
+	char **rcpts = NULL, err[256];
+	size_t nrcpts = 0, cap = 0;
+	struct eml e;
+
+	if (read_file(eml_path, EML_MAX, &text) != 0) {
+		fprintf(stderr, "mail2alert: %s: %s\n", eml_path, errno ? strerror(errno) : "too large");
+		return 1;
+	}
+	eml_parse(&e, strbuf_str(&text), text.len);
+	if (from == NULL)
+		from = e.return_path.data ? e.return_path.data : e.from.data;
+	for (size_t i = 0; i < nto; i++)
+		header_addresses(to[i], &rcpts, &nrcpts, &cap);
+	if (nto == 0) {
+		header_addresses(strbuf_str(&e.to), &rcpts, &nrcpts, &cap);
+		header_addresses(strbuf_str(&e.cc), &rcpts, &nrcpts, &cap);
+	}
+	{
+		char **one = NULL;
+		size_t n1 = 0, c1 = 0;
+
+		header_addresses(from ? from : "", &one, &n1, &c1);
+		printf("envelope:  from=<%s>", n1 ? one[0] : "");
+		m = route_select_manager(config, n1 ? one[0] : "", (const char *const *)rcpts, nrcpts);
+		for (size_t i = 0; i < n1; i++)
+			free(one[i]);
+		free(one);
+	}
+	for (size_t i = 0; i < nrcpts; i++)
+		printf("%s<%s>", i ? "," : " to=", rcpts[i]);
+	printf("\n");
+	if (m == NULL) {
+		printf("manager:   none wants it: accepted untouched\n");
+	} else {
+		if (config->state_file != NULL) {
+			struct strbuf st = STRBUF_INIT;
+
+			if (read_file(config->state_file, 256L << 20, &st) == 0 &&
+			    state_doc_read(&doc, strbuf_str(&st), st.len, err, sizeof(err)) == 0)
+				strbuf_addf(&sstate, "from the state file %s", config->state_file);
+			strbuf_free(&st);
+		}
+		route_read_subject(&subject, strbuf_str(&e.subject), e.subject.len,
+		    state_file_previous, sstate.len ? &doc.stages : NULL);
+		if (m->url != NULL && manager_needs_groups(m))
+			groups = load_groups(config, m, &source);
+		route_input_init(&in, m, groups, &subject);
+		route_message(&in, &result);
+		printf("manager:   %s (%s %s)\n", m->name, m->want == WANT_TO ? "to" : "from",
+		    m->want_address);
+		printf("subject:   %s\n", subject.subject);
+		if (subject.is_stage)
+			printf("stage:     pipeline=%s stage=%s counters=%lu/%lu\n",
+			    subject.stage.pipeline, subject.stage.stage,
+			    subject.stage.pipeline_counter, subject.stage.stage_counter);
+		printf("event:     parsed=%s previous=%s (%s) final=%s\n", event_name(subject.parsed),
+		    stage_status_name(subject.previous), sstate.len ? sstate.data : "no state file",
+		    event_name(subject.event));
+		if (source.len)
+			printf("groups:    %s\n", source.data);
+		print_rules(m, &result);
+		print_outcome(&in, &result, config, &e);
+		route_subject_free(&subject);
+	}
+	route_result_free(&result);
+	group_index_free(groups);
+	state_doc_free(&doc);
+	for (size_t i = 0; i < nrcpts; i++)
+		free(rcpts[i]);
+	free(rcpts);
+	eml_free(&e);
+	strbuf_free(&text);
+	strbuf_free(&source);
+	strbuf_free(&sstate);
+	return 0;
+}
