@@ -88,9 +88,14 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     unsigned long f2, unsigned long f3, unsigned long *pf0,
     unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
-	/* Only the steps we look at; skipped steps cost nothing on the wire. */
+	/*
+	 * Only the steps we look at; skipped steps cost nothing on the wire.
+	 * End-of-headers is not skipped: libmilter then rejects a message with
+	 * no header at all (DATA straight to end of body) as out of sequence
+	 * and never answers, so Postfix times out.
+	 */
 	unsigned long skip = SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NOUNKNOWN |
-	    SMFIP_NOEOH | SMFIP_SKIP;
+	    SMFIP_SKIP;
 	struct config_snapshot *snap = config_acquire();
 
 	(void)ctx;
@@ -257,6 +262,17 @@ add_trace_header(SMFICTX *ctx, const char *value)
 	return smfi_addheader(ctx, TRACE_HEADER, (char *)value) == MI_SUCCESS ? 0 : -1;
 }
 
+/* Does the message go to anyone besides the recipients that triggered it? */
+static bool
+has_bystanders(const struct message *msg)
+{
+	for (size_t i = 0; i < msg->nrecipients; i++) {
+		if (!route_is_trigger(msg->manager, msg->recipients[i]))
+			return true;
+	}
+	return false;
+}
+
 /* The mailto: targets of a result, in order. */
 static size_t
 mailto_targets(const struct route_result *result, const char **out)
@@ -360,7 +376,12 @@ apply_result(SMFICTX *ctx, const struct message *msg,
 	route_describe(&line, in);
 	route_describe_actions(&line, result);
 	queue_slack_posts(msg, in, result, qid);
-	if (ntargets == 0) {
+	if (ntargets == 0 && has_bystanders(msg)) {
+		/* discarding would lose the mail of recipients the rules are not about */
+		if (replace_recipients(ctx, msg, NULL, 0) != 0)
+			log_error("%s: cannot remove the trigger recipient", qid);
+		log_info("%s: %s status=trigger-removed", qid, line.data);
+	} else if (ntargets == 0) {
 		log_info("%s: %s status=discarded", qid, line.data);
 		status = SMFIS_DISCARD;
 	} else {
