@@ -1,0 +1,118 @@
+"""Edge detection (SPEC 2): the event is derived from the previous state of
+the pipeline/stage; cctray.xml seeds the states."""
+
+import pytest
+
+from tests.system.m2a_helpers import (GOCD_SENDER, TRIGGER, assert_discarded, deliver,
+                                      gocd_config, gocd_mail, rule, trace)
+
+EVENT_NAMES = ["PASSES", "FAILS", "BREAKS", "FIXED", "CANCELLED"]
+
+
+def per_event_rules():
+    """One rule per event, each to <event>@example.com."""
+    return [rule("mailto:%s@example.com" % e.lower(), events=[e]) for e in EVENT_NAMES]
+
+
+@pytest.fixture
+def edge_milter(gocd, milter):
+    gocd.set_groups({"team-a": ["api", "web"]})
+    return milter(gocd_config(*per_event_rules()))
+
+
+def route(mta, sink, pipeline, stage, event):
+    """Send one stage mail; return the event name mail2alert decided on,
+    checked both in the envelope and in X-Mail2alert."""
+    _, m = deliver(mta, sink, gocd_mail(pipeline, stage, event))
+    assert len(m.rcpts) == 1, m
+    by_rcpt = m.rcpts[0].split("@")[0].upper()
+    assert trace(m)[1]["event"] == by_rcpt, "header and routing disagree: %r" % m
+    return by_rcpt
+
+
+@pytest.mark.parametrize("sequence", [
+    # (GoCD text, expected event) ...
+    [("passed", "PASSES"), ("failed", "BREAKS")],
+    [("failed", "FAILS"), ("passed", "FIXED")],
+    [("passed", "PASSES"), ("passed", "PASSES")],
+    [("failed", "FAILS"), ("failed", "FAILS")],
+    [("broken", "BREAKS"), ("fixed", "FIXED"), ("failed", "BREAKS")],
+    [("fixed", "FIXED"), ("failed", "BREAKS")],
+    # disagreements where the expected event is not BREAKS/FIXED keep the parsed one
+    [("failed", "FAILS"), ("broken", "BREAKS"), ("passed", "FIXED")],
+    [("passed", "PASSES"), ("fixed", "FIXED"), ("passed", "PASSES")],
+    # CANCELLED resets the state to unknown: the parsed event stands
+    [("passed", "PASSES"), ("cancelled", "CANCELLED"), ("failed", "FAILS")],
+    [("failed", "FAILS"), ("cancelled", "CANCELLED"), ("passed", "PASSES")],
+    [("cancelled", "CANCELLED"), ("broken", "BREAKS")],
+    [("passed", "PASSES"), ("failed", "BREAKS"), ("failed", "FAILS"), ("passed", "FIXED"),
+     ("passed", "PASSES")],
+], ids=lambda seq: "-".join(t for t, _ in seq))
+def test_edge_sequences(edge_milter, mta, sink, sequence):
+    got = [route(mta, sink, "api", "build", text) for text, _ in sequence]
+    assert got == [e for _, e in sequence]
+
+
+def test_states_are_per_pipeline_and_stage(edge_milter, mta, sink):
+    assert route(mta, sink, "api", "build", "passed") == "PASSES"
+    assert route(mta, sink, "api", "test", "failed") == "FAILS"      # other stage
+    assert route(mta, sink, "web", "build", "failed") == "FAILS"     # other pipeline
+    assert route(mta, sink, "api", "build", "failed") == "BREAKS"
+    assert route(mta, sink, "api", "test", "passed") == "FIXED"
+
+
+def test_breaks_only_rule_fires_after_a_pass(gocd, milter, mta, sink, postfix):
+    gocd.set_groups({"team-a": ["api"]})
+    milter(gocd_config(rule("mailto:breaks@example.com", events=["BREAKS"])))
+    data = gocd_mail("api", "build", "passed")
+    res = mta(GOCD_SENDER, [TRIGGER], data)
+    assert_discarded(mta, sink, postfix, data, res)      # PASSES: no rule
+    _, m = deliver(mta, sink, gocd_mail("api", "build", "failed"))
+    assert m.rcpts == ["breaks@example.com"]
+    assert trace(m)[1]["event"] == "BREAKS"
+
+
+def wait_seeded(gocd, milter):
+    """cctray.xml was answered, and a groups poll started after that."""
+    cc = gocd.wait_for_requests("cctray", 1, timeout=15, answered=True)
+    n = gocd.count("admin")
+    gocd.wait_for_requests("admin", n + 1, timeout=15)
+    return cc
+
+
+@pytest.mark.parametrize("status,text,expected", [
+    ("Success", "failed", "BREAKS"),
+    ("Failure", "passed", "FIXED"),
+    ("Success", "passed", "PASSES"),
+    ("Failure", "failed", "FAILS"),
+    ("Unknown", "failed", "FAILS"),
+])
+def test_cctray_seeds_previous_state(gocd, milter, mta, sink, status, text, expected):
+    gocd.set_groups({"team-a": ["api"]})
+    gocd.set_cctray({"api :: build": status, "api :: deploy": "Success"})
+    milter(gocd_config(*per_event_rules()))
+    wait_seeded(gocd, milter)
+    assert route(mta, sink, "api", "build", text) == expected
+    # a stage absent from cctray stays unknown
+    assert route(mta, sink, "api", "test", "failed") == "FAILS"
+
+
+def test_cctray_job_entries_are_ignored(gocd, milter, mta, sink):
+    gocd.set_groups({"team-a": ["api"]})
+    # only a three-part (job) entry for api :: build
+    gocd.set_cctray({"api :: build :: compile": "Success"}, jobs=False)
+    milter(gocd_config(*per_event_rules()))
+    wait_seeded(gocd, milter)
+    assert route(mta, sink, "api", "build", "failed") == "FAILS"
+
+
+def test_states_seen_in_mail_win_over_the_seed(gocd, milter, mta, sink):
+    gocd.set_groups({"team-a": ["api"]})
+    gocd.set_cctray({"api :: build": "Success"})
+    milter(gocd_config(*per_event_rules()))
+    wait_seeded(gocd, milter)
+    assert route(mta, sink, "api", "build", "failed") == "BREAKS"
+    # cctray still says Success; let a few more polls (and any re-seeding) pass
+    n = gocd.count("admin")
+    gocd.wait_for_requests("admin", n + 2, timeout=15)
+    assert route(mta, sink, "api", "build", "failed") == "FAILS"
