@@ -171,21 +171,53 @@ set_listener_nodelay(void)
 	}
 }
 
-static int
-drop_privileges(const char *user)
+/* The file system path of a "unix:/path" or "local:/path" socket, or NULL. */
+static const char *
+unix_socket_path(const char *spec)
 {
-	struct passwd *pw;
+	if (strncmp(spec, "unix:", 5) == 0)
+		return spec + 5;
+	if (strncmp(spec, "local:", 6) == 0)
+		return spec + 6;
+	return NULL;
+}
 
-	if (user == NULL || geteuid() != 0)
-		return 0;
-	pw = getpwnam(user);
-	if (pw == NULL) {
-		log_error("user \"%s\" does not exist", user);
+/*
+ * Give a unix socket the mode and group Postfix needs (its owner becomes
+ * the user we are about to be), then drop root.  Running on as root is
+ * refused unless the config says allow-root: the milter reads every
+ * message, from anyone.
+ */
+static int
+drop_privileges(const struct config *config)
+{
+	const char *path = unix_socket_path(config->socket);
+	struct passwd *pw = NULL;
+	struct group *gr = NULL;
+
+	if (config->user != NULL && (pw = getpwnam(config->user)) == NULL) {
+		log_error("user \"%s\" does not exist", config->user);
 		return -1;
 	}
-	if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
-	    setuid(pw->pw_uid) != 0) {
-		log_error("cannot become user %s: %s", user, strerror(errno));
+	if (config->socket_group != NULL && (gr = getgrnam(config->socket_group)) == NULL) {
+		log_error("socket-group \"%s\" does not exist", config->socket_group);
+		return -1;
+	}
+	if (path != NULL && (chmod(path, (mode_t)config->socket_mode) != 0 ||
+	    (geteuid() == 0 && chown(path, pw ? pw->pw_uid : (uid_t)-1,
+	    gr ? gr->gr_gid : pw ? pw->pw_gid : (gid_t)-1) != 0))) {
+		log_error("cannot set owner and mode of %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (pw != NULL && geteuid() == 0 &&
+	    (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
+	    setuid(pw->pw_uid) != 0)) {
+		log_error("cannot become user %s: %s", config->user, strerror(errno));
+		return -1;
+	}
+	if (geteuid() == 0 && !config->allow_root) {
+		log_error("refusing to handle mail as root: set user = \"mail2alert\" "
+		    "(or allow-root = true) in %s", config->path);
 		return -1;
 	}
 	return 0;
@@ -327,7 +359,7 @@ run(struct config *config, const struct options *opt)
 	config_publish(config);
 	/* the state file is where start-up put it, whatever a reload says */
 	state_path = config->state_file ? xstrdup(config->state_file) : NULL;
-	if (open_milter_socket(config) != 0 || drop_privileges(config->user) != 0)
+	if (open_milter_socket(config) != 0 || drop_privileges(config) != 0)
 		return 1;
 	if (pthread_create(&signal_thread, NULL, signal_main, NULL) != 0 ||
 	    slack_start() != 0) {

@@ -178,6 +178,22 @@ get_int(struct parse *p, const config_setting_t *group, const char *path,
 
 static void free_string_list(char **list, size_t count);
 
+static bool
+get_bool(struct parse *p, const config_setting_t *group, const char *path,
+    const char *name, bool *out)
+{
+	const config_setting_t *s = config_setting_get_member(group, name);
+	char key[KEY_PATH_MAX];
+
+	if (s == NULL)
+		return true;
+	key_path(key, path, name);
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+		return fail(p, s, key, "must be true or false");
+	*out = config_setting_get_bool(s);
+	return true;
+}
+
 /* A member that must be an array or list of strings; on error *out is NULL. */
 static bool
 get_string_list(struct parse *p, const config_setting_t *group,
@@ -653,16 +669,21 @@ parse_webhooks(struct parse *p, const config_setting_t *root, struct config *c)
 static bool
 parse_root(struct parse *p, const config_setting_t *root, struct config *c)
 {
-	static const char *const root_keys[] = { "socket", "user", "state-file",
+	static const char *const root_keys[] = { "socket", "user", "socket-group",
+	    "socket-mode", "allow-root", "state-file",
 	    "unresolved", "body-limit", "slack-token", "slack-api", "slack-webhooks",
 	    "slack-queue-size", "slack-retry-time", "managers", NULL };
 
 	c->body_limit = CONFIG_DEFAULT_BODY_LIMIT;
+	c->socket_mode = CONFIG_DEFAULT_SOCKET_MODE;
 	c->slack_queue_size = CONFIG_DEFAULT_SLACK_QUEUE;
 	c->slack_retry_time = CONFIG_DEFAULT_SLACK_RETRY_TIME;
 	if (!check_keys(p, root, "", root_keys) ||
 	    !get_string(p, root, "", "socket", &c->socket) ||
 	    !get_string(p, root, "", "user", &c->user) ||
+	    !get_string(p, root, "", "socket-group", &c->socket_group) ||
+	    !get_int(p, root, "", "socket-mode", 0, 0777, &c->socket_mode) ||
+	    !get_bool(p, root, "", "allow-root", &c->allow_root) ||
 	    !get_string(p, root, "", "state-file", &c->state_file) ||
 	    !parse_unresolved(p, root, c) ||
 	    !get_int(p, root, "", "body-limit", 0, BODY_LIMIT_MAX, &c->body_limit) ||
@@ -760,6 +781,7 @@ config_free(struct config *c)
 	free(c->path);
 	free(c->socket);
 	free(c->user);
+	free(c->socket_group);
 	free(c->state_file);
 	free(c->unresolved_mailto);
 	free_secret(c->slack_token);

@@ -17,6 +17,7 @@
 #define CONFIG_DEFAULT_PATH "/etc/mail2alert/mail2alert.conf"
 #define CONFIG_DEFAULT_SOCKET "inet:8895@127.0.0.1"
 #define CONFIG_DEFAULT_BODY_LIMIT 65536
+#define CONFIG_DEFAULT_SOCKET_MODE 0660
 #define CONFIG_DEFAULT_SLACK_API "https://slack.com/api"
 #define CONFIG_DEFAULT_POLL_INTERVAL 30
 #define CONFIG_DEFAULT_CONNECT_TIMEOUT 10
@@ -111,6 +112,9 @@ struct config {
 	char *path;		/* the file it came from */
 	char *socket;
 	char *user;		/* NULL: stay who we are */
+	char *socket_group;	/* unix socket: group Postfix is in, or NULL */
+	long socket_mode;	/* unix socket: permission bits */
+	bool allow_root;	/* may keep running as root after start-up */
 	char *state_file;	/* NULL: none */
 	enum unresolved_policy unresolved;
 	char *unresolved_mailto;

@@ -29,6 +29,7 @@ GROUPS = {
 
 CONFIG = """
 socket = "inet:{port}@127.0.0.1";
+allow-root = true;                     # the demo runs as root and has no mail2alert user
 managers = (
   {{
     name = "gocd";
