@@ -42,7 +42,7 @@ UNIT_BIN   = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 LIBRULES   = $(BUILD)/librules.a
 BINARY     = $(BUILD)/mail2alert
 
-.PHONY: all mail2alert check unit-check system-check demo install clean deps
+.PHONY: all mail2alert check unit-check system-check valgrind-check demo install clean deps
 
 all: mail2alert
 
@@ -75,6 +75,20 @@ system-check: deps mail2alert
 	MAIL2ALERT=$(CURDIR)/mail2alert $(PYTHON) -m pytest -ra tests/system
 
 check: unit-check system-check
+
+# The unit tests, and the daemon under the routing and edge system tests,
+# under valgrind.  Any finding fails: the logs must stay empty.
+VALGRIND_LOGS = $(CURDIR)/build/valgrind-logs
+valgrind-check: deps $(UNIT_BIN) mail2alert
+	@rc=0; for t in $(UNIT_BIN); do echo "== valgrind $$t"; \
+		valgrind -q --error-exitcode=1 --leak-check=full $$t || rc=1; done; exit $$rc
+	rm -rf $(VALGRIND_LOGS)
+	M2A_VALGRIND_LOGS=$(VALGRIND_LOGS) M2A_REAL_BINARY=$(CURDIR)/mail2alert \
+		MAIL2ALERT=$(CURDIR)/tests/valgrind/mail2alert.sh \
+		$(PYTHON) -m pytest -q tests/system/test_routing.py tests/system/test_edges.py
+	@found=$$(find $(VALGRIND_LOGS) -name '*.log' -size +0 | wc -l); \
+		echo "valgrind: $$(ls $(VALGRIND_LOGS) | wc -l) daemon runs, $$found with findings"; \
+		[ $$found -eq 0 ] || { cat $(VALGRIND_LOGS)/*.log; exit 1; }
 
 demo: deps mail2alert
 	MAIL2ALERT=$(CURDIR)/mail2alert $(PYTHON) tests/demo/demo.py
