@@ -97,6 +97,7 @@ install: mail2alert
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
 		$(DESTDIR)$(SYSCONFDIR)/mail2alert
 	install -m 755 mail2alert $(DESTDIR)$(SBINDIR)/mail2alert
+	install -m 755 packaging/mail2alert-import $(DESTDIR)$(SBINDIR)/mail2alert-import
 	install -m 644 man/mail2alert.8 $(DESTDIR)$(MANDIR)/man8/mail2alert.8
 	install -m 644 man/mail2alert.conf.5 $(DESTDIR)$(MANDIR)/man5/mail2alert.conf.5
 	test -e $(DESTDIR)$(SYSCONFDIR)/mail2alert/mail2alert.conf || \

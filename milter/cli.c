@@ -138,8 +138,14 @@ cli_report(const struct config *config, bool json)
 			continue;
 		}
 		groups = load_groups(config, m, &source);
-		if (groups == NULL)
+		if (groups == NULL) {
+			/* without groups every rule would look unused: say why instead */
+			fprintf(stderr, "mail2alert: manager %s: no pipeline groups: %s\n", m->name,
+			    source.data);
+			strbuf_free(&source);
 			rc = 1;
+			continue;
+		}
 		report = report_manager(m, groups);
 		cJSON_AddStringToObject(report, "source", source.data);
 		if (json)

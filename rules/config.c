@@ -523,6 +523,132 @@ parse_rules(struct parse *p, const config_setting_t *ms, const char *path,
 	return true;
 }
 
+static void free_rule(struct rule *r);
+
+/* A rule the teams shorthand stands for; args are copied. */
+static bool
+add_team_rule(struct parse *p, const config_setting_t *at, const char *key,
+    struct manager *m, const struct rule *team, enum filter_function function,
+    const char *arg0, const char *arg1)
+{
+	struct rule *r;
+
+	m->rules = xrealloc(m->rules, (m->nrules + 1) * sizeof(*m->rules));
+	r = &m->rules[m->nrules++];
+	memset(r, 0, sizeof(*r));
+	r->name = xstrdup(team->name);
+	r->owner = team->owner ? xstrdup(team->owner) : NULL;
+	r->events = team->events;
+	r->function = function;
+	r->line = team->line;
+	r->nargs = arg1 ? 2 : 1;
+	r->args = xcalloc(3, sizeof(char *));
+	r->args[0] = xstrdup(arg0);
+	if (arg1 != NULL)
+		r->args[1] = xstrdup(arg1);
+	if (function == FILTER_NAME_LIKE) {
+		int rc = regcomp(&r->regex, arg0, REG_EXTENDED);
+
+		if (rc != 0)
+			return fail(p, at, key, "release-pattern \"%s\" does not compile", arg0);
+		r->regex_compiled = true;
+		r->regex_has_group = r->regex.re_nsub > 0;
+	}
+	r->actions = xcalloc(team->nactions, sizeof(*r->actions));
+	for (size_t a = 0; a < team->nactions; a++) {
+		r->actions[a] = team->actions[a];
+		r->actions[a].target = xstrdup(team->actions[a].target);
+		r->actions[a].text = xstrdup(team->actions[a].text);
+	}
+	r->nactions = team->nactions;
+	return true;
+}
+
+/*
+ * teams = ( { address = "team@x"; groups = ["a", "b"]; events = [...];
+ *             release-pattern = "(.+)-release.*"; } )
+ * stands for one in_group rule per group (and one name_like_in_group rule
+ * per group with a release-pattern), all with the team's actions.
+ */
+static bool
+parse_team(struct parse *p, const config_setting_t *ts, const char *path,
+    struct manager *m)
+{
+	static const char *const team_keys[] = { "address", "actions", "groups",
+	    "events", "release-pattern", NULL };
+	struct rule team = { 0 };
+	char *address = NULL, *pattern = NULL, **groups = NULL, gkey[KEY_PATH_MAX];
+	size_t ngroups = 0;
+	bool ok;
+
+	team.line = config_setting_source_line(ts);
+	key_path(gkey, path, "groups");
+	ok = config_setting_is_group(ts) ? true :
+	    fail(p, ts, path, "a team must be a group { address = ...; groups = [...]; }");
+	ok = ok && check_keys(p, ts, path, team_keys) &&
+	    get_string(p, ts, path, "address", &address) &&
+	    get_string(p, ts, path, "release-pattern", &pattern) &&
+	    get_string_list(p, ts, path, "groups", &groups, &ngroups) &&
+	    parse_events(p, ts, path, &team);
+	if (ok && config_setting_get_member(ts, "actions") != NULL)
+		ok = parse_actions(p, ts, path, &team);
+	if (ok && address != NULL) {
+		struct strbuf text = STRBUF_INIT;
+
+		strbuf_addf(&text, "mailto:%s", address);
+		team.actions = xrealloc(team.actions, (team.nactions + 1) * sizeof(*team.actions));
+		memset(&team.actions[team.nactions], 0, sizeof(*team.actions));
+		ok = parse_action(p, ts, path, text.data, &team.actions[team.nactions++]);
+		strbuf_free(&text);
+	}
+	if (ok && team.nactions == 0)
+		ok = fail(p, ts, path, "needs address or actions");
+	if (ok && ngroups == 0)
+		ok = fail(p, ts, gkey, "needs at least one group");
+	team.owner = address ? xstrdup(address) : NULL;
+	for (size_t g = 0; ok && g < ngroups; g++) {
+		struct strbuf name = STRBUF_INIT;
+
+		strbuf_addf(&name, "team %s: group %s", address ? address : team.actions[0].text,
+		    groups[g]);
+		team.name = name.data;
+		ok = add_team_rule(p, ts, path, m, &team, FILTER_IN_GROUP, groups[g], NULL);
+		strbuf_adds(&name, " (release-pattern)");
+		team.name = name.data;
+		if (ok && pattern != NULL)
+			ok = add_team_rule(p, ts, path, m, &team, FILTER_NAME_LIKE, pattern, groups[g]);
+		team.name = NULL;
+		strbuf_free(&name);
+	}
+	free_rule(&team);
+	free(address);
+	free(pattern);
+	free_string_list(groups, ngroups);
+	return ok;
+}
+
+static bool
+parse_teams(struct parse *p, const config_setting_t *ms, const char *path,
+    struct manager *m)
+{
+	const config_setting_t *ts = config_setting_get_member(ms, "teams");
+	char key[KEY_PATH_MAX];
+
+	key_path(key, path, "teams");
+	if (ts == NULL)
+		return true;
+	if (config_setting_type(ts) != CONFIG_TYPE_LIST)
+		return fail(p, ts, key, "must be a list: ( { address = ...; groups = [...]; } )");
+	for (int i = 0; i < config_setting_length(ts); i++) {
+		char tpath[KEY_PATH_MAX + 16];
+
+		snprintf(tpath, sizeof(tpath), "%s[%d]", key, i);
+		if (!parse_team(p, config_setting_get_elem(ts, (unsigned)i), tpath, m))
+			return false;
+	}
+	return true;
+}
+
 static bool
 parse_manager(struct parse *p, const config_setting_t *ms, const char *path,
     struct manager *m)
@@ -530,7 +656,7 @@ parse_manager(struct parse *p, const config_setting_t *ms, const char *path,
 	static const char *const manager_keys[] = { "name", "url", "api", "user",
 	    "passwd", "token", "passwd-file", "token-file", "ca-file",
 	    "connect-timeout", "timeout", "poll-interval", "messages-we-want", "rules",
-	    NULL };
+	    "teams", NULL };
 	long interval = CONFIG_DEFAULT_POLL_INTERVAL;
 	long connect_timeout = CONFIG_DEFAULT_CONNECT_TIMEOUT;
 	long timeout = CONFIG_DEFAULT_TIMEOUT;
@@ -551,7 +677,8 @@ parse_manager(struct parse *p, const config_setting_t *ms, const char *path,
 	    !get_int(p, ms, path, "timeout", 1, 3600, &timeout) ||
 	    !get_int(p, ms, path, "poll-interval", 1, POLL_INTERVAL_MAX, &interval) ||
 	    !parse_wanted(p, ms, path, m) ||
-	    !parse_rules(p, ms, path, m))
+	    !parse_rules(p, ms, path, m) ||
+	    !parse_teams(p, ms, path, m))
 		return false;
 	m->poll_interval = (int)interval;
 	m->connect_timeout = (int)connect_timeout;
