@@ -11,6 +11,7 @@
 #include "address.h"
 #include "cli.h"
 #include "gocd_poller.h"
+#include "http.h"
 #include "mime_body.h"
 #include "report.h"
 #include "route.h"
@@ -51,7 +52,10 @@ load_groups(const struct config *config, const struct manager *m,
 
 	index = gocd_fetch_groups(m, why, sizeof(why));
 	if (index != NULL) {
-		strbuf_addf(source, "GoCD (%s)", m->url);
+		char url[512];
+
+		http_url_for_log(m->url, url, sizeof(url));
+		strbuf_addf(source, "GoCD (%s)", url);
 		return index;
 	}
 	strbuf_addf(source, "GoCD unreachable: %s", why);

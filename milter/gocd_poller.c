@@ -34,6 +34,7 @@ struct poller {
 	unsigned failures;		/* in the current streak */
 	unsigned long poll_seen;	/* poll_generation when last woken */
 	struct group_index *fetched;	/* one-shot fetch: kept, not published */
+	bool seeded_at_start;		/* cctray asked once, whatever the groups did */
 	bool one_shot;
 	struct poller *next;
 };
@@ -329,8 +330,11 @@ poller_main(void *arg)
 			outcome = poll_once(p, &s, why, sizeof(why));
 			if (!pollers_stopping)
 				report(p, outcome, why);
-			if (outcome == POLL_UPDATED || outcome == POLL_UNCHANGED)
+			/* at start, and after each successful poll (SPEC section 2) */
+			if (!p->seeded_at_start || outcome == POLL_UPDATED ||
+			    outcome == POLL_UNCHANGED)
 				seed_from_cctray(p, &s);
+			p->seeded_at_start = true;
 			delay = next_delay(p, outcome, s.interval);
 		}
 		settings_free(&s);

@@ -13,6 +13,7 @@ Run:  /usr/bin/python3 -m pytest tests/system
 """
 
 import os
+import re
 import shutil
 import signal
 import sys
@@ -51,6 +52,38 @@ def mail2alert_bin():
     return path
 
 
+# ---------------------------------------------------------------- secrets
+# Every password and token a test hands the GoCD stand-in, plus anything
+# shaped like a Slack token, must never reach a log line of the whole run.
+
+SECRETS = set()
+SLACK_TOKEN_RE = re.compile(r"xox[abpr]-[A-Za-z0-9-]{6,}")
+_stand_in_set_auth = GocdStandIn.set_auth
+
+
+def _recording_set_auth(self, user=None, passwd=None, token=None):
+    SECRETS.update(s for s in (passwd, token) if s and len(s) >= 6)
+    return _stand_in_set_auth(self, user=user, passwd=passwd, token=token)
+
+
+GocdStandIn.set_auth = _recording_set_auth
+
+
+def leaked_secrets(root):
+    """(file, secret) for every secret found in a log under root."""
+    found = []
+    for dirpath, _, files in os.walk(root):
+        for name in files:
+            if not (name.endswith(".log") or name == "maillog"):
+                continue
+            path = os.path.join(dirpath, name)
+            with open(path, "rb") as f:
+                text = f.read().decode("utf-8", "replace")
+            found += [(path, s) for s in SECRETS if s in text]
+            found += [(path, m) for m in SLACK_TOKEN_RE.findall(text)]
+    return found
+
+
 # ---------------------------------------------------------------- session lab
 
 @pytest.fixture(scope="session")
@@ -62,6 +95,14 @@ def lab_dir():
         sys.stderr.write("\nlab kept in %s\n" % d)
     else:
         shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_secret_in_any_log(lab_dir):
+    """After the whole run: grep every milter and Postfix log for secrets."""
+    yield
+    leaks = leaked_secrets(lab_dir)
+    assert not leaks, "secrets in logs: %r" % leaks[:10]
 
 
 @pytest.fixture(scope="session")
