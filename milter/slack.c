@@ -29,6 +29,7 @@ static pthread_cond_t queue_wake;
 static struct slack_post **queue;	/* ring buffer */
 static size_t queue_cap, queue_head, queue_len;
 static bool worker_running;
+static bool sending;			/* queue[queue_head] is in flight */
 static volatile bool worker_stop;	/* abort, even mid-request */
 static bool draining;			/* stop once the queue is empty */
 static unsigned long dropped;
@@ -47,7 +48,8 @@ bool
 slack_enqueue(struct slack_post *post, size_t limit)
 {
 	pthread_mutex_lock(&queue_lock);
-	if (!worker_running || queue_len >= limit) {
+	/* the post in flight stays queued (so a stop keeps it) but is not waiting */
+	if (!worker_running || queue_len - (sending ? 1 : 0) >= limit) {
 		unsigned long total = ++dropped;
 
 		pthread_mutex_unlock(&queue_lock);
@@ -210,12 +212,15 @@ worker_main(void *arg)
 			break;
 		/* the post stays queued while it is sent, so a stop keeps it */
 		post = queue[queue_head];
+		sending = true;
 		pthread_mutex_unlock(&queue_lock);
 		if (!deliver(post)) {
 			pthread_mutex_lock(&queue_lock);
+			sending = false;
 			break;
 		}
 		pthread_mutex_lock(&queue_lock);
+		sending = false;
 		queue_head = (queue_head + 1) % queue_cap;
 		queue_len--;
 		slack_post_free(post);

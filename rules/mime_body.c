@@ -65,6 +65,22 @@ decode_transfer(struct strbuf *out, const char *encoding, const char *body,
 		strbuf_add(out, body, len);
 }
 
+/* Length of s without a UTF-8 sequence cut short at its very end. */
+static size_t
+utf8_complete_prefix(const char *s, size_t len)
+{
+	size_t lead = len, need;
+
+	while (lead > 0 && len - lead < 4 && ((unsigned char)s[lead - 1] & 0xC0) == 0x80)
+		lead--;
+	if (lead == 0)
+		return len;
+	need = ((unsigned char)s[lead - 1] & 0xE0) == 0xC0 ? 2 :
+	    ((unsigned char)s[lead - 1] & 0xF0) == 0xE0 ? 3 :
+	    ((unsigned char)s[lead - 1] & 0xF8) == 0xF0 ? 4 : 0;
+	return need > 0 && len - (lead - 1) < need ? lead - 1 : len;
+}
+
 /* Decode one text/plain body into out as UTF-8 with LF line ends. */
 static void
 plain_text(struct strbuf *out, const char *content_type, const char *encoding,
@@ -74,6 +90,9 @@ plain_text(struct strbuf *out, const char *content_type, const char *encoding,
 	char *charset = mime_param(content_type, "charset");
 
 	decode_transfer(&raw, encoding, body, len);
+	/* the daemon keeps a bounded prefix: do not turn a cut character into junk */
+	if (charset == NULL || strcasecmp(charset, "utf-8") == 0)
+		raw.len = utf8_complete_prefix(raw.data, raw.len);
 	charset_to_utf8(&utf8, charset ? charset : "utf-8", strbuf_str(&raw), raw.len);
 	for (size_t i = 0; i < utf8.len; i++) {
 		if (utf8.data[i] != '\r')
@@ -111,6 +130,9 @@ part_header(const char *start, const char *end, const char *name)
 		if ((size_t)(end - p) > n && strncasecmp(p, name, n) == 0 && p[n] == ':') {
 			struct strbuf v = STRBUF_INIT;
 			const char *q = p + n + 1, *line_end = next_line(p, end);
+
+			while (q < line_end && (*q == ' ' || *q == '\t'))
+				q++;
 
 			for (;;) {
 				strbuf_add(&v, q, (size_t)(line_end - q));
