@@ -244,26 +244,54 @@ eml_free(struct eml *e)
 		strbuf_free(all[i]);
 }
 
-/* Append the addresses of an address-list header to list. */
+/* The address in one entry of an address list: inside <...>, or bare. */
+static void
+add_address(const char *entry, size_t len, char ***list, size_t *n, size_t *cap)
+{
+	const char *lt = memchr(entry, '<', len), *gt;
+	const char *start = entry, *end = entry + len;
+
+	if (lt != NULL && (gt = memchr(lt, '>', (size_t)(end - lt))) != NULL) {
+		start = lt + 1;
+		end = gt;
+	}
+	while (start < end && strchr(" \t\r\n", *start))
+		start++;
+	while (end > start && strchr(" \t\r\n", end[-1]))
+		end--;
+	if (start == end)
+		return;
+	*list = xgrow(*list, cap, *n + 1, sizeof(char *));
+	(*list)[(*n)++] = xstrndup(start, (size_t)(end - start));
+}
+
+/*
+ * Append the addresses of an address-list header to list.  Commas inside
+ * quoted display names ("Ops, Team" <ops@x>) or angle brackets do not
+ * separate entries.
+ */
 static void
 header_addresses(const char *value, char ***list, size_t *n, size_t *cap)
 {
-	char *copy = xstrdup(value), *save = NULL;
+	const char *entry = value;
+	bool quoted = false, angled = false;
 
-	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		char *lt = strchr(tok, '<'), *gt = lt ? strchr(lt, '>') : NULL;
-		char *addr = lt && gt ? lt + 1 : tok;
-
-		if (gt)
-			*gt = '\0';
-		addr += strspn(addr, " \t\r\n");
-		addr[strcspn(addr, " \t\r\n")] = '\0';
-		if (*addr == '\0')
-			continue;
-		*list = xgrow(*list, cap, *n + 1, sizeof(char *));
-		(*list)[(*n)++] = xstrdup(addr);
+	for (const char *p = value;; p++) {
+		if (*p == '\\' && quoted && p[1] != '\0')
+			p++;
+		else if (*p == '"')
+			quoted = !quoted;
+		else if (*p == '<' && !quoted)
+			angled = true;
+		else if (*p == '>' && !quoted)
+			angled = false;
+		else if (*p == '\0' || (*p == ',' && !quoted && !angled)) {
+			add_address(entry, (size_t)(p - entry), list, n, cap);
+			if (*p == '\0')
+				return;
+			entry = p + 1;
+		}
 	}
-	free(copy);
 }
 
 /* Stage states from the state file, read-only; they feed edge detection. */
