@@ -17,7 +17,9 @@ PYTHON   ?= /usr/bin/python3
 CFLAGS   ?= -O2 -g
 # Messages are cut at their buffer's size on purpose (snprintf), so gcc's
 # guesses about truncation are noise: -Wno-format-truncation.
-CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
+# WERROR= (empty) builds with newer compilers' new warnings as warnings.
+WERROR   ?= -Werror
+CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra $(WERROR) -Wshadow \
             -Wstrict-prototypes -Wmissing-prototypes -fno-common \
             -Wno-format-truncation \
             -DMAIL2ALERT_VERSION='"$(VERSION)"'
@@ -98,6 +100,7 @@ install: mail2alert
 		$(DESTDIR)$(SYSCONFDIR)/mail2alert
 	install -m 755 mail2alert $(DESTDIR)$(SBINDIR)/mail2alert
 	install -m 755 packaging/mail2alert-import $(DESTDIR)$(SBINDIR)/mail2alert-import
+	install -m 644 man/mail2alert-import.8 $(DESTDIR)$(MANDIR)/man8/mail2alert-import.8
 	install -m 644 man/mail2alert.8 $(DESTDIR)$(MANDIR)/man8/mail2alert.8
 	install -m 644 man/mail2alert.conf.5 $(DESTDIR)$(MANDIR)/man5/mail2alert.conf.5
 	test -e $(DESTDIR)$(SYSCONFDIR)/mail2alert/mail2alert.conf || \
@@ -105,5 +108,7 @@ install: mail2alert
 
 clean:
 	rm -rf build mail2alert
+
+include packaging/packaging.mk
 
 -include $(RULES_OBJ:.o=.d) $(MILTER_OBJ:.o=.d)

@@ -42,7 +42,9 @@ read_secret(const char *config_path, const char *key, const char *file,
 		return NULL;
 	}
 	if (fstat(fileno(fp), &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)))
-		log_warning("%s: %s is readable by group or others; chmod 600 it", key, file);
+		log_warning("%s: %s can be read by group or others (mode %04o); mode 0600, "
+		    "owned by the user mail2alert runs as, keeps it private", key, file,
+		    (unsigned)(st.st_mode & 07777));
 	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0 && text.len < SECRET_MAX)
 		strbuf_add(&text, chunk, n);
 	fclose(fp);

@@ -183,6 +183,25 @@ unix_socket_path(const char *spec)
 }
 
 /*
+ * Mode, owner and group of a unix socket.  Root gives it to the user it
+ * is about to become; anyone may give it a group they are in.
+ */
+static int
+set_socket_access(const char *path, const struct config *config,
+    const struct passwd *pw, const struct group *gr)
+{
+	uid_t owner = geteuid() == 0 && pw ? pw->pw_uid : (uid_t)-1;
+	gid_t group = gr ? gr->gr_gid : geteuid() == 0 && pw ? pw->pw_gid : (gid_t)-1;
+
+	if (chmod(path, (mode_t)config->socket_mode) != 0 ||
+	    ((owner != (uid_t)-1 || group != (gid_t)-1) && chown(path, owner, group) != 0)) {
+		log_error("cannot set owner, group and mode of %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * Give a unix socket the mode and group Postfix needs (its owner becomes
  * the user we are about to be), then drop root.  Running on as root is
  * refused unless the config says allow-root: the milter reads every
@@ -203,12 +222,8 @@ drop_privileges(const struct config *config)
 		log_error("socket-group \"%s\" does not exist", config->socket_group);
 		return -1;
 	}
-	if (path != NULL && (chmod(path, (mode_t)config->socket_mode) != 0 ||
-	    (geteuid() == 0 && chown(path, pw ? pw->pw_uid : (uid_t)-1,
-	    gr ? gr->gr_gid : pw ? pw->pw_gid : (gid_t)-1) != 0))) {
-		log_error("cannot set owner and mode of %s: %s", path, strerror(errno));
+	if (path != NULL && set_socket_access(path, config, pw, gr) != 0)
 		return -1;
-	}
 	if (pw != NULL && geteuid() == 0 &&
 	    (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
 	    setuid(pw->pw_uid) != 0)) {
