@@ -10,32 +10,19 @@
 
 #include "address.h"
 #include "cli.h"
+#include "files.h"
 #include "gocd_poller.h"
 #include "http.h"
 #include "mime_body.h"
 #include "report.h"
 #include "route.h"
 #include "state_doc.h"
+#include "state_file.h"
 #include "strbuf.h"
 #include "xalloc.h"
 
 /* Largest message file read by -n. */
 #define EML_MAX (64L * 1024 * 1024)
-
-static int
-read_file(const char *path, long max, struct strbuf *out)
-{
-	char chunk[65536];
-	size_t n;
-	FILE *fp = fopen(path, "rb");
-
-	if (fp == NULL)
-		return -1;
-	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0 && out->len <= (size_t)max)
-		strbuf_add(out, chunk, n);
-	fclose(fp);
-	return out->len > (size_t)max ? -1 : 0;
-}
 
 /*
  * The groups of a manager for a one-shot command: from GoCD now, else
@@ -59,7 +46,7 @@ load_groups(const struct config *config, const struct manager *m,
 		return index;
 	}
 	strbuf_addf(source, "GoCD unreachable: %s", why);
-	if (config->state_file == NULL || read_file(config->state_file, 256L << 20, &text) != 0 ||
+	if (config->state_file == NULL || file_read(config->state_file, (size_t)STATE_FILE_MAX, &text) != 0 ||
 	    state_doc_read(&doc, strbuf_str(&text), text.len, err, sizeof(err)) != 0) {
 		strbuf_adds(source, "; no usable state file");
 		strbuf_free(&text);
@@ -370,8 +357,8 @@ cli_dry_run(const struct config *config, const char *eml_path, const char *from,
 	size_t nrcpts = 0, cap = 0;
 	struct eml e;
 
-	if (read_file(eml_path, EML_MAX, &text) != 0) {
-		fprintf(stderr, "mail2alert: %s: %s\n", eml_path, errno ? strerror(errno) : "too large");
+	if (file_read(eml_path, (size_t)EML_MAX, &text) != 0) {
+		fprintf(stderr, "mail2alert: %s: %s\n", eml_path, strerror(errno));
 		return 1;
 	}
 	eml_parse(&e, strbuf_str(&text), text.len);
@@ -403,7 +390,7 @@ cli_dry_run(const struct config *config, const char *eml_path, const char *from,
 		if (config->state_file != NULL) {
 			struct strbuf st = STRBUF_INIT;
 
-			if (read_file(config->state_file, 256L << 20, &st) == 0 &&
+			if (file_read(config->state_file, (size_t)STATE_FILE_MAX, &st) == 0 &&
 			    state_doc_read(&doc, strbuf_str(&st), st.len, err, sizeof(err)) == 0)
 				strbuf_addf(&sstate, "from the state file %s", config->state_file);
 			strbuf_free(&st);

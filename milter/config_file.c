@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "config_file.h"
+#include "files.h"
 #include "log.h"
 #include "strbuf.h"
 
@@ -83,24 +84,12 @@ config_load(const char *path, char *err, size_t errlen)
 {
 	struct strbuf text = STRBUF_INIT;
 	struct config *config;
-	char chunk[8192];
-	size_t n;
-	FILE *fp = fopen(path, "r");
 
-	if (fp == NULL) {
+	if (file_read(path, CONFIG_FILE_MAX, &text) != 0) {
 		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-		return NULL;
-	}
-	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0 && text.len <= CONFIG_FILE_MAX)
-		strbuf_add(&text, chunk, n);
-	if (ferror(fp) || text.len > CONFIG_FILE_MAX) {
-		snprintf(err, errlen, "%s: %s", path, ferror(fp) ? strerror(errno) :
-		    "larger than " "4 MiB; is this the right file?");
-		fclose(fp);
 		strbuf_free(&text);
 		return NULL;
 	}
-	fclose(fp);
 	config = config_parse(strbuf_str(&text), path, env_lookup, NULL, err, errlen);
 	strbuf_free(&text);
 	if (config != NULL && !read_secrets(config, err, errlen)) {

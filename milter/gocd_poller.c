@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "cctray.h"
+#include "clock_wait.h"
 #include "gocd_groups.h"
 #include "gocd_poller.h"
 #include "http.h"
@@ -298,11 +299,9 @@ report(struct poller *p, enum poll_outcome outcome, const char *why)
 static bool
 wait_for_next(struct poller *p, int seconds)
 {
-	struct timespec until;
+	struct timespec until = deadline_in(seconds);
 	bool stop;
 
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += seconds;
 	pthread_mutex_lock(&poller_lock);
 	while (!pollers_stopping && p->poll_seen == poll_generation &&
 	    pthread_cond_timedwait(&poller_wake, &poller_lock, &until) != ETIMEDOUT)
@@ -362,12 +361,7 @@ gocd_fetch_groups(const struct manager *manager, char *why, size_t whylen)
 int
 pollers_start(const struct config *config)
 {
-	pthread_condattr_t attr;
-
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&poller_wake, &attr);
-	pthread_condattr_destroy(&attr);
+	cond_init_monotonic(&poller_wake);
 	for (size_t i = 0; i < config->nmanagers; i++) {
 		const struct manager *m = &config->managers[i];
 		struct poller *p;

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock_wait.h"
 #include "config.h"
 #include "http.h"
 #include "log.h"
@@ -91,11 +92,9 @@ slack_dropped(void)
 static bool
 pause_for(long seconds)
 {
-	struct timespec until;
+	struct timespec until = deadline_in(seconds);
 	bool stop;
 
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += seconds;
 	pthread_mutex_lock(&queue_lock);
 	while (!worker_stop &&
 	    pthread_cond_timedwait(&queue_wake, &queue_lock, &until) != ETIMEDOUT)
@@ -232,13 +231,9 @@ worker_main(void *arg)
 int
 slack_start(void)
 {
-	pthread_condattr_t attr;
 	int rc;
 
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&queue_wake, &attr);
-	pthread_condattr_destroy(&attr);
+	cond_init_monotonic(&queue_wake);
 	pthread_mutex_lock(&queue_lock);
 	worker_running = true;
 	pthread_mutex_unlock(&queue_lock);

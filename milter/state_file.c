@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock_wait.h"
+#include "files.h"
 #include "log.h"
 #include "slack.h"
 #include "snapshots.h"
@@ -28,27 +30,6 @@ static pthread_mutex_t saver_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t saver_wake;
 static bool saver_stop;
 
-static int
-read_all(const char *path, struct strbuf *out)
-{
-	char chunk[65536];
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -1;
-	while ((n = read(fd, chunk, sizeof(chunk))) > 0 && out->len <= (size_t)STATE_FILE_MAX)
-		strbuf_add(out, chunk, (size_t)n);
-	close(fd);
-	if (n < 0)
-		return -1;
-	if (out->len > (size_t)STATE_FILE_MAX) {
-		errno = EFBIG;
-		return -1;
-	}
-	return 0;
-}
-
 void
 state_file_load(const char *path, size_t slack_queue_limit)
 {
@@ -58,7 +39,7 @@ state_file_load(const char *path, size_t slack_queue_limit)
 
 	if (path == NULL)
 		return;
-	if (read_all(path, &text) != 0) {
+	if (file_read(path, (size_t)STATE_FILE_MAX, &text) != 0) {
 		if (errno != ENOENT)
 			log_warning("state file %s: %s; starting without it", path, strerror(errno));
 		strbuf_free(&text);
@@ -141,10 +122,8 @@ saver_main(void *arg)
 	(void)arg;
 	pthread_mutex_lock(&saver_lock);
 	while (!saver_stop) {
-		struct timespec until;
+		struct timespec until = deadline_in(STATE_SAVE_INTERVAL);
 
-		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_sec += STATE_SAVE_INTERVAL;
 		while (!saver_stop &&
 		    pthread_cond_timedwait(&saver_wake, &saver_lock, &until) != ETIMEDOUT)
 			;
@@ -162,16 +141,12 @@ saver_main(void *arg)
 int
 state_file_start(const char *path)
 {
-	pthread_condattr_t attr;
 	int rc;
 
 	if (path == NULL)
 		return 0;
 	state_path = xstrdup(path);
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&saver_wake, &attr);
-	pthread_condattr_destroy(&attr);
+	cond_init_monotonic(&saver_wake);
 	rc = pthread_create(&saver, NULL, saver_main, NULL);
 	if (rc != 0) {
 		log_error("cannot start the state file writer: %s", strerror(rc));
