@@ -238,18 +238,29 @@ drop_privileges(const struct config *config)
 	return 0;
 }
 
-static void
+/*
+ * Fork into the background.  The parent waits until the child says it is
+ * listening (or failed), so "mail2alert" exits 1 when the daemon could
+ * not start, as init scripts expect.  Returns the write end of that pipe.
+ */
+static int
 daemonise(void)
 {
-	pid_t pid = fork();
-	int fd;
+	int ready[2], fd;
+	char status = 1;
+	pid_t pid;
 
-	if (pid < 0) {
+	if (pipe(ready) != 0 || (pid = fork()) < 0) {
 		perror("mail2alert: fork");
 		exit(1);
 	}
-	if (pid > 0)
-		_exit(0);
+	if (pid > 0) {
+		close(ready[1]);
+		if (read(ready[0], &status, 1) != 1)
+			status = 1;	/* the child died before it could say */
+		_exit(status == 0 ? 0 : 1);
+	}
+	close(ready[0]);
 	setsid();
 	if (chdir("/") != 0)
 		exit(1);
@@ -261,6 +272,22 @@ daemonise(void)
 		if (fd > 2)
 			close(fd);
 	}
+	return ready[1];
+}
+
+/* Tell a waiting parent (if any) whether start-up worked. */
+static void
+report_started(int *ready_fd, bool ok)
+{
+	char status = ok ? 0 : 1;
+
+	if (*ready_fd < 0)
+		return;
+	if (write(*ready_fd, &status, 1) != 1)
+		log_warning("cannot tell the parent process that start-up %s",
+		    ok ? "worked" : "failed");
+	close(*ready_fd);
+	*ready_fd = -1;
 }
 
 /* SIGUSR1: load the config beside the old one; keep the old on error. */
@@ -357,33 +384,42 @@ stop_slack_and_save(const char *state_path)
 	free(left);
 }
 
-static int
-run(struct config *config, const struct options *opt)
+/* Everything up to the point where mail can be handled; false on failure. */
+static bool
+start(struct config *config)
 {
-	char *state_path;
-	int rc;
-
-	log_open(opt->foreground, opt->debug);
-	if (!opt->foreground)
-		daemonise();
-	block_signals();
 	if (!http_init()) {
 		log_error("cannot initialise libcurl");
-		return 1;
+		return false;
 	}
 	config_publish(config);
-	/* the state file is where start-up put it, whatever a reload says */
-	state_path = config->state_file ? xstrdup(config->state_file) : NULL;
 	if (open_milter_socket(config) != 0 || drop_privileges(config) != 0)
-		return 1;
+		return false;
 	if (pthread_create(&signal_thread, NULL, signal_main, NULL) != 0 ||
 	    slack_start() != 0) {
 		log_error("cannot start threads");
-		return 1;
+		return false;
 	}
 	/* the cache first, so mail routes even while GoCD is down */
 	state_file_load(config->state_file, (size_t)config->slack_queue_size);
-	if (state_file_start(config->state_file) != 0 || pollers_start(config) != 0)
+	return state_file_start(config->state_file) == 0 && pollers_start(config) == 0;
+}
+
+static int
+run(struct config *config, const struct options *opt)
+{
+	/* the state file is where start-up put it, whatever a reload says */
+	char *state_path = config->state_file ? xstrdup(config->state_file) : NULL;
+	int ready_fd = -1, rc;
+	bool started;
+
+	log_open(opt->foreground, opt->debug);
+	if (!opt->foreground)
+		ready_fd = daemonise();
+	block_signals();
+	started = start(config);
+	report_started(&ready_fd, started);
+	if (!started)
 		return 1;
 	log_info("starting: version=%s socket=%s managers=%zu rules=%zu",
 	    MAIL2ALERT_VERSION, config->socket, config->nmanagers, count_rules(config));

@@ -249,3 +249,33 @@ def test_unix_socket_mode_owner_group_and_postfix_uses_it(
         assert "Milter" not in postfix.maillog()[mark:]     # no milter warnings
     finally:
         postfix.set_milter("inet:127.0.0.1:%d" % milter_port)
+
+
+def _listening_pids(port):
+    """Pids of processes with a TCP socket listening on 127.0.0.1:port."""
+    out = subprocess.run(["ss", "-Hltnp", "sport = :%d" % port], capture_output=True,
+                         text=True).stdout
+    return [int(p) for p in re.findall(r"pid=(\d+)", out)]
+
+
+def test_daemon_mode_exit_status_says_whether_it_started(mail2alert_bin, gocd, test_dir):
+    """Without -f the command returns once the daemon listens (0), or 1 when
+    it could not start: init scripts rely on that."""
+    port = free_port()
+    conf = os.path.join(test_dir, "daemon.conf")
+    with open(conf, "w") as f:
+        f.write(gocd_config(rule("mailto:team-a@example.com"))
+                .replace("@SOCKET@", "inet:%d@127.0.0.1" % port)
+                .replace("@GOCD_URL@", gocd.url) + "\nallow-root = true;\n")
+    first = subprocess.run([mail2alert_bin, "-c", conf], capture_output=True, timeout=20)
+    pids = _listening_pids(port)
+    try:
+        assert first.returncode == 0, first.stderr
+        assert pids, "the daemon is not listening on %d after its parent exited 0" % port
+        # the same port again: the second daemon cannot listen and must say so
+        second = subprocess.run([mail2alert_bin, "-c", conf], capture_output=True, timeout=20)
+        assert second.returncode == 1
+        assert _listening_pids(port) == pids
+    finally:
+        for pid in pids:
+            os.kill(pid, signal.SIGKILL)
