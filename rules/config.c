@@ -12,7 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "address.h"
 #include "config.h"
+#include "name_map.h"
 #include "strbuf.h"
 #include "xalloc.h"
 
@@ -649,6 +651,68 @@ parse_teams(struct parse *p, const config_setting_t *ms, const char *path,
 	return true;
 }
 
+/* Does routing treat a and b as one action? (mailto: domains ignore case) */
+bool
+action_same(const struct action *a, const struct action *b)
+{
+	if (a->kind != b->kind)
+		return false;
+	if (a->kind == ACTION_MAILTO)
+		return address_equal(a->target, b->target);
+	return a->style == b->style && strcmp(a->target, b->target) == 0;
+}
+
+/*
+ * Number what routing needs to compare, once at load instead of for every
+ * message: equal actions share an id, equal regexes share an id, group
+ * arguments get their hash, in_subject words are lower-cased.
+ */
+static void
+index_manager(struct manager *m)
+{
+	const struct action **distinct = NULL;
+	const char **regexes = NULL;
+	size_t cap = 0, rcap = 0;
+
+	for (size_t r = 0; r < m->nrules; r++) {
+		struct rule *rule = &m->rules[r];
+
+		for (size_t a = 0; a < rule->nactions; a++) {
+			unsigned id = 0;
+
+			while (id < m->naction_ids && !action_same(distinct[id], &rule->actions[a]))
+				id++;
+			if (id == m->naction_ids) {
+				distinct = xgrow(distinct, &cap, id + 1, sizeof(*distinct));
+				distinct[m->naction_ids++] = &rule->actions[a];
+			}
+			rule->actions[a].id = id;
+		}
+		if (rule->function == FILTER_IN_GROUP)
+			rule->group_hash = name_hash(rule->args[0], strlen(rule->args[0]));
+		if (rule->function == FILTER_NAME_LIKE) {
+			unsigned id = 0;
+
+			rule->group_hash = name_hash(rule->args[1], strlen(rule->args[1]));
+			while (id < m->nregex_ids && strcmp(regexes[id], rule->args[0]) != 0)
+				id++;
+			if (id == m->nregex_ids) {
+				regexes = xgrow(regexes, &rcap, id + 1, sizeof(*regexes));
+				regexes[m->nregex_ids++] = rule->args[0];
+			}
+			rule->regex_id = id;
+		}
+		if (rule->function == FILTER_IN_SUBJECT) {
+			for (size_t i = 0; i < rule->nargs; i++) {
+				for (char *c = rule->args[i]; *c; c++)
+					*c = (char)tolower((unsigned char)*c);
+			}
+		}
+	}
+	free(distinct);
+	free(regexes);
+}
+
 static bool
 parse_manager(struct parse *p, const config_setting_t *ms, const char *path,
     struct manager *m)
@@ -680,6 +744,7 @@ parse_manager(struct parse *p, const config_setting_t *ms, const char *path,
 	    !parse_rules(p, ms, path, m) ||
 	    !parse_teams(p, ms, path, m))
 		return false;
+	index_manager(m);
 	m->poll_interval = (int)interval;
 	m->connect_timeout = (int)connect_timeout;
 	m->timeout = (int)timeout;

@@ -11,6 +11,7 @@
 #include <regex.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "event.h"
 
@@ -38,6 +39,7 @@ struct action {
 	char *target;		/* address, or "#channel" / "@user" */
 	enum slack_style style;
 	char *text;		/* as written in the config, for reports */
+	unsigned id;		/* equal for actions routing treats as one */
 };
 
 enum filter_function {
@@ -57,6 +59,8 @@ struct rule {
 	regex_t regex;		/* FILTER_NAME_LIKE only */
 	bool regex_compiled;
 	bool regex_has_group;	/* the regex has a capture group */
+	unsigned regex_id;	/* equal for rules with the same regex text */
+	uint32_t group_hash;	/* name_hash of the group argument */
 	struct action *actions;
 	size_t nactions;
 	int line;		/* where the rule starts, for reports */
@@ -91,6 +95,8 @@ struct manager {
 	int poll_interval;	/* seconds */
 	struct rule *rules;
 	size_t nrules;
+	unsigned naction_ids;	/* distinct actions (route dedup table size) */
+	unsigned nregex_ids;	/* distinct name_like regexes */
 };
 
 /* A channel whose posts go to an incoming webhook instead of the API. */
@@ -142,6 +148,9 @@ void config_free(struct config *config);
 
 /* The webhook URL for a Slack channel, or NULL (post through the API). */
 const char *config_webhook_for(const struct config *config, const char *channel);
+
+/* Does routing treat a and b as one action? */
+bool action_same(const struct action *a, const struct action *b);
 
 /* True if any rule of the manager posts to Slack (so the body is needed). */
 bool manager_posts_to_slack(const struct manager *manager);

@@ -1,12 +1,14 @@
 /*
  * route.c - manager selection and rule evaluation (see route.h).
  */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "address.h"
 #include "mime_text.h"
+#include "name_map.h"
 #include "route.h"
 #include "xalloc.h"
 
@@ -68,54 +70,108 @@ route_input_init(struct route_input *in, const struct manager *manager,
 	in->event = subject->event;
 }
 
-static bool
-contains_word(const char *subject, const char *word)
-{
-	size_t n = strlen(word);
+/*
+ * What one evaluation works out once and every rule then reuses: the
+ * pipeline's group, the lower-cased subject, each distinct regex's answer.
+ */
+struct eval {
+	const struct route_input *in;
+	bool group_known;
+	const char *group;		/* of the pipeline, or NULL */
+	uint32_t group_hash;
+	char *subject_lower;		/* NULL until an in_subject rule asks */
+	signed char *regex_done;	/* per regex id: 0 not yet, 1 done */
+	const char **regex_group;	/* per regex id: group of the capture */
+	uint32_t *regex_group_hash;
+};
 
-	for (const char *p = subject; *p; p++) {
-		if (strncasecmp(p, word, n) == 0)
-			return true;
-	}
-	return n == 0;
+static bool
+group_is(const char *actual, uint32_t actual_hash, const struct rule *rule,
+    const char *wanted)
+{
+	return actual != NULL && actual_hash == rule->group_hash &&
+	    strcasecmp(actual, wanted) == 0;
 }
 
-/* Is the pipeline named by the regex's capture (or whole match) in group? */
-static bool
-name_like_in_group(const struct rule *rule, const struct route_input *in,
-    bool *unresolved)
+static void
+know_group(struct eval *ev)
 {
-	const char *pipeline = in->stage->pipeline;
+	if (ev->group_known)
+		return;
+	ev->group_known = true;
+	ev->group = group_index_group_of(ev->in->groups, ev->in->stage->pipeline);
+	if (ev->group != NULL)
+		ev->group_hash = name_hash(ev->group, strlen(ev->group));
+}
+
+static bool
+in_subject(struct eval *ev, const struct rule *rule)
+{
+	if (ev->subject_lower == NULL) {
+		ev->subject_lower = xstrdup(ev->in->subject);
+		for (char *c = ev->subject_lower; *c; c++)
+			*c = (char)tolower((unsigned char)*c);
+	}
+	/* the words were lower-cased at load */
+	for (size_t i = 0; i < rule->nargs; i++) {
+		if (strstr(ev->subject_lower, rule->args[i]) == NULL)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The group of the pipeline named by a regex's first capture (or whole
+ * match), worked out once per distinct regex.
+ */
+static const char *
+regex_group(struct eval *ev, const struct rule *rule, uint32_t *hash)
+{
+	const char *pipeline = ev->in->stage->pipeline;
+	unsigned id = rule->regex_id;
 	char name[GOCD_NAME_MAX + 1];
 	regmatch_t match[2];
 	size_t which = rule->regex_has_group ? 1 : 0, len;
 
-	if (regexec(&rule->regex, pipeline, 2, match, 0) != 0 ||
-	    match[which].rm_so < 0)
-		return false;
-	len = (size_t)(match[which].rm_eo - match[which].rm_so);
-	memcpy(name, pipeline + match[which].rm_so, len);
-	name[len] = '\0';
-	if (in->groups == NULL) {
-		*unresolved = true;
-		return false;
+	if (!ev->regex_done[id]) {
+		ev->regex_done[id] = 1;
+		if (regexec(&rule->regex, pipeline, 2, match, 0) == 0 &&
+		    match[which].rm_so >= 0) {
+			len = (size_t)(match[which].rm_eo - match[which].rm_so);
+			memcpy(name, pipeline + match[which].rm_so, len);
+			name[len] = '\0';
+			ev->regex_group[id] = group_index_group_of(ev->in->groups, name);
+			if (ev->regex_group[id] != NULL)
+				ev->regex_group_hash[id] = name_hash(ev->regex_group[id],
+				    strlen(ev->regex_group[id]));
+		}
 	}
-	return group_index_in_group(in->groups, name, rule->args[1]);
+	*hash = ev->regex_group_hash[id];
+	return ev->regex_group[id];
+}
+
+/* Does the regex match at all?  (Unresolved only matters then.) */
+static bool
+regex_matches(const struct rule *rule, const char *pipeline)
+{
+	regmatch_t match[2];
+	size_t which = rule->regex_has_group ? 1 : 0;
+
+	return regexec(&rule->regex, pipeline, 2, match, 0) == 0 && match[which].rm_so >= 0;
 }
 
 static bool
-function_matches(const struct rule *rule, const struct route_input *in,
-    bool *unresolved)
+function_matches(struct eval *ev, const struct rule *rule, bool *unresolved)
 {
+	const struct route_input *in = ev->in;
+	uint32_t hash;
+	const char *group;
+
 	switch (rule->function) {
 	case FILTER_ANY:
 		return true;
 	case FILTER_IN_SUBJECT:
-		for (size_t i = 0; i < rule->nargs; i++) {
-			if (!contains_word(in->subject, rule->args[i]))
-				return false;
-		}
-		return true;
+		return in_subject(ev, rule);
 	case FILTER_IN_GROUP:
 		if (in->stage == NULL)
 			return false;
@@ -123,41 +179,38 @@ function_matches(const struct rule *rule, const struct route_input *in,
 			*unresolved = true;
 			return false;
 		}
-		return group_index_in_group(in->groups, in->stage->pipeline,
-		    rule->args[0]);
+		know_group(ev);
+		return group_is(ev->group, ev->group_hash, rule, rule->args[0]);
 	case FILTER_NAME_LIKE:
-		return in->stage != NULL && name_like_in_group(rule, in, unresolved);
+		if (in->stage == NULL)
+			return false;
+		if (in->groups == NULL) {
+			*unresolved = *unresolved || regex_matches(rule, in->stage->pipeline);
+			return false;
+		}
+		group = regex_group(ev, rule, &hash);
+		return group_is(group, hash, rule, rule->args[1]);
 	}
 	return false;
 }
 
 static bool
-rule_matches(const struct rule *rule, const struct route_input *in,
-    bool *unresolved)
+rule_matches(struct eval *ev, const struct rule *rule, bool *unresolved)
 {
-	if (rule->events != 0 &&
-	    (in->event == EVENT_NONE || !(rule->events & EVENT_BIT(in->event))))
-		return false;
-	return function_matches(rule, in, unresolved);
-}
+	enum gocd_event event = ev->in->event;
 
-static bool
-same_action(const struct action *a, const struct action *b)
-{
-	if (a->kind != b->kind)
+	if (rule->events != 0 &&
+	    (event == EVENT_NONE || !(rule->events & EVENT_BIT(event))))
 		return false;
-	if (a->kind == ACTION_MAILTO)
-		return address_equal(a->target, b->target);
-	return a->style == b->style && strcmp(a->target, b->target) == 0;
+	return function_matches(ev, rule, unresolved);
 }
 
 static void
-add_action(struct route_result *out, const struct action *action)
+add_action(struct route_result *out, bool *seen, const struct action *action)
 {
-	for (size_t i = 0; i < out->nactions; i++) {
-		if (same_action(out->actions[i], action))
-			return;
-	}
+	if (seen[action->id])
+		return;
+	seen[action->id] = true;
 	out->actions = xgrow(out->actions, &out->cap, out->nactions + 1,
 	    sizeof(*out->actions));
 	out->actions[out->nactions++] = action;
@@ -169,7 +222,14 @@ void
 route_message(const struct route_input *in, struct route_result *out)
 {
 	const struct manager *m = in->manager;
+	bool *seen = xcalloc(m->naction_ids, sizeof(bool));
+	struct eval ev = { .in = in };
 
+	if (m->nregex_ids > 0 && in->stage != NULL && in->groups != NULL) {
+		ev.regex_done = xcalloc(m->nregex_ids, sizeof(*ev.regex_done));
+		ev.regex_group = xcalloc(m->nregex_ids, sizeof(*ev.regex_group));
+		ev.regex_group_hash = xcalloc(m->nregex_ids, sizeof(*ev.regex_group_hash));
+	}
 	out->nactions = out->nmailto = 0;
 	out->unresolved = false;
 	free(out->matched);
@@ -177,10 +237,15 @@ route_message(const struct route_input *in, struct route_result *out)
 	for (size_t r = 0; r < m->nrules; r++) {
 		const struct rule *rule = &m->rules[r];
 
-		out->matched[r] = rule_matches(rule, in, &out->unresolved);
+		out->matched[r] = rule_matches(&ev, rule, &out->unresolved);
 		for (size_t a = 0; out->matched[r] && a < rule->nactions; a++)
-			add_action(out, &rule->actions[a]);
+			add_action(out, seen, &rule->actions[a]);
 	}
+	free(seen);
+	free(ev.subject_lower);
+	free(ev.regex_done);
+	free(ev.regex_group);
+	free(ev.regex_group_hash);
 }
 
 void
