@@ -66,6 +66,18 @@ add_groups(struct group_index *index, const cJSON *groups, bool plain_strings,
 	return true;
 }
 
+/* How many pipeline entries the document lists, to size the index once. */
+static size_t
+count_pipelines(const cJSON *groups)
+{
+	const cJSON *group;
+	size_t n = 0;
+
+	cJSON_ArrayForEach(group, groups)
+		n += (size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(group, "pipelines"));
+	return n;
+}
+
 static const cJSON *
 embedded(const cJSON *root, const char *key)
 {
@@ -98,6 +110,7 @@ gocd_groups_parse(enum gocd_api api, const char *json, size_t len, char *err,
 		break;
 	}
 	index = group_index_new();
+	group_index_reserve(index, count_pipelines(groups));
 	ok = add_groups(index, groups, api == GOCD_API_DASHBOARD, err, errlen);
 	cJSON_Delete(root);
 	if (!ok) {

@@ -16,6 +16,7 @@ struct pipeline_group {
 };
 
 struct group_index {
+	struct arena names;			/* every key of both maps */
 	struct name_map group_of_pipeline;	/* pipeline -> group number */
 	struct name_map groups_by_name;		/* group -> group number */
 	struct pipeline_group *groups;
@@ -26,7 +27,17 @@ struct group_index {
 struct group_index *
 group_index_new(void)
 {
-	return xcalloc(1, sizeof(struct group_index));
+	struct group_index *index = xcalloc(1, sizeof(struct group_index));
+
+	index->group_of_pipeline.keys = &index->names;
+	index->groups_by_name.keys = &index->names;
+	return index;
+}
+
+void
+group_index_reserve(struct group_index *index, size_t pipelines)
+{
+	name_map_reserve(&index->group_of_pipeline, pipelines);
 }
 
 void
@@ -39,6 +50,7 @@ group_index_free(struct group_index *index)
 	free(index->groups);
 	name_map_free(&index->group_of_pipeline);
 	name_map_free(&index->groups_by_name);
+	arena_free(&index->names);
 	free(index);
 }
 

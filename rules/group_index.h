@@ -16,6 +16,9 @@ struct group_index;
 struct group_index *group_index_new(void);
 void group_index_free(struct group_index *index);
 
+/* Make room for this many pipelines (a hint: adding more still works). */
+void group_index_reserve(struct group_index *index, size_t pipelines);
+
 /* Record a group (pipeline NULL: a group with no pipelines yet). */
 void group_index_add(struct group_index *index, const char *group,
     const char *pipeline);

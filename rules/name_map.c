@@ -101,7 +101,7 @@ name_map_put(struct name_map *map, const char *key, size_t len, uint32_t value)
 		slot->value = value;
 		return false;
 	}
-	slot->key = xstrndup(key, len);
+	slot->key = map->keys ? arena_strndup(map->keys, key, len) : xstrndup(key, len);
 	slot->hash = hash;
 	slot->value = value;
 	map->count++;
@@ -109,9 +109,20 @@ name_map_put(struct name_map *map, const char *key, size_t len, uint32_t value)
 }
 
 void
+name_map_reserve(struct name_map *map, size_t count)
+{
+	size_t cap = map->cap ? map->cap : 16;
+
+	while (count * 2 > cap)
+		cap *= 2;
+	if (cap > map->cap)
+		rehash(map, cap);
+}
+
+void
 name_map_free(struct name_map *map)
 {
-	for (size_t i = 0; i < map->cap; i++)
+	for (size_t i = 0; i < map->cap && map->keys == NULL; i++)
 		free(map->slots[i].key);
 	free(map->slots);
 	map->slots = NULL;

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arena.h"
+
 struct name_map_slot {
 	char *key;		/* NULL: empty slot */
 	uint32_t hash;
@@ -22,9 +24,10 @@ struct name_map {
 	struct name_map_slot *slots;
 	size_t cap;		/* 0 or a power of two */
 	size_t count;
+	struct arena *keys;	/* where keys are copied; NULL: malloc each */
 };
 
-#define NAME_MAP_INIT { NULL, 0, 0 }
+#define NAME_MAP_INIT { NULL, 0, 0, NULL }
 
 /* Case-insensitive hash of len bytes of key. */
 uint32_t name_hash(const char *key, size_t len);
@@ -37,6 +40,8 @@ bool name_map_put(struct name_map *map, const char *key, size_t len,
 /* The stored key equal to key (original spelling), or NULL. */
 const char *name_map_key(const struct name_map *map, const char *key,
     size_t len);
+/* Make room for count keys without growing on the way. */
+void name_map_reserve(struct name_map *map, size_t count);
 void name_map_free(struct name_map *map);
 
 #endif
