@@ -110,5 +110,6 @@ clean:
 	rm -rf build mail2alert
 
 include packaging/packaging.mk
+include tests/bench/bench.mk
 
 -include $(RULES_OBJ:.o=.d) $(MILTER_OBJ:.o=.d)

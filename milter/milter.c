@@ -98,18 +98,6 @@ queue_id(SMFICTX *ctx)
 	return qid ? qid : "NOQUEUE";
 }
 
-/*
- * No-reply flags save a round trip per step on a unix socket.  On TCP they
- * make Postfix send several small packets in a row, which its own Nagle
- * then holds back until our delayed ACK: there every step is answered.
- */
-static bool
-noreply_pays(const struct config *config)
-{
-	return strncmp(config->socket, "unix:", 5) == 0 ||
-	    strncmp(config->socket, "local:", 6) == 0;
-}
-
 static sfsistat
 cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     unsigned long f2, unsigned long f3, unsigned long *pf0,
@@ -133,7 +121,13 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	/* the body is only read for Slack posts */
 	if (snap == NULL || !config_posts_to_slack(snap->config))
 		skip |= SMFIP_NOBODY;
-	if (snap == NULL || msg == NULL || !noreply_pays(snap->config))
+	/*
+	 * No-reply flags turn 17 answered steps of a GoCD mail into 3 (DATA,
+	 * end of message, and negotiation).  DATA stays answered: without an
+	 * answer there, Postfix's Nagle holds its next packet until our delayed
+	 * ACK on TCP, 40 ms per message.
+	 */
+	if (msg == NULL)
 		noreply = 0;
 	config_release(snap);
 	if (msg != NULL)

@@ -1,0 +1,42 @@
+# tests/bench/bench.mk - performance benchmarks (docs/PERFORMANCE.md).
+# Included by the top-level Makefile:  include tests/bench/bench.mk
+#
+#   make bench         bench_rules, then tests/bench/bench.py (full: 3 interleaved
+#                      rounds of 2000 messages per variant; a few minutes; root)
+#   make bench-quick   the same, small (CI smoke: well under a minute)
+#
+# Uses from the top Makefile: CC CFLAGS CPPFLAGS LDFLAGS BUILD LIBRULES
+# LDLIBS_RULES PYTHON, and the mail2alert target.  BENCH_ARGS is passed to
+# bench.py (e.g. make bench BENCH_ARGS="--rounds 5 --extra").
+
+BENCH_DIR       = $(BUILD)/bench
+BENCH_RULES     = $(BENCH_DIR)/bench_rules
+BENCH_MILTER    = $(BENCH_DIR)/minimal_milter
+BENCH_ARGS     ?=
+
+.PHONY: bench bench-quick bench-build
+
+bench-build: mail2alert $(BENCH_RULES) $(BENCH_MILTER)
+
+# bench_rules also times the swap of a polled index: milter/snapshots.c is
+# pure apart from its lock, so it is linked in as the daemon uses it.
+$(BENCH_RULES): tests/bench/bench_rules.c $(LIBRULES) $(BUILD)/milter/snapshots.o
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Imilter $(CFLAGS) $(LDFLAGS) -o $@ $< \
+		$(BUILD)/milter/snapshots.o $(LIBRULES) $(LDLIBS_RULES) -lpthread
+
+$(BENCH_MILTER): tests/bench/minimal_milter.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< -lmilter -lpthread
+
+bench: bench-build
+	$(BENCH_RULES)
+	$(PYTHON) tests/bench/bench.py --mail2alert $(CURDIR)/mail2alert \
+		--minimal-milter $(abspath $(BENCH_MILTER)) $(BENCH_ARGS)
+
+bench-quick: bench-build
+	$(BENCH_RULES) -q
+	$(PYTHON) tests/bench/bench.py --quick --mail2alert $(CURDIR)/mail2alert \
+		--minimal-milter $(abspath $(BENCH_MILTER)) $(BENCH_ARGS)
+
+-include $(BENCH_DIR)/bench_rules.d $(BENCH_DIR)/minimal_milter.d
