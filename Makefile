@@ -111,5 +111,7 @@ clean:
 
 include packaging/packaging.mk
 include tests/bench/bench.mk
+include tests/fuzz/fuzz.mk
+include tests/soak/soak.mk
 
 -include $(RULES_OBJ:.o=.d) $(MILTER_OBJ:.o=.d)

@@ -14,6 +14,7 @@
 #include "gocd_poller.h"
 #include "http.h"
 #include "mime_body.h"
+#include "mime_text.h"
 #include "report.h"
 #include "route.h"
 #include "state_doc.h"
@@ -208,7 +209,9 @@ eml_parse(struct eml *e, const char *text, size_t len)
 
 				while (v < next && (*v == ' ' || *v == '\t'))
 					v++;
-				strbuf_add(sb, v, (size_t)(next - v));
+				/* the daemon looks at no more than this either */
+				strbuf_add(sb, v, (size_t)(next - v) < MIME_HEADER_MAX ?
+				    (size_t)(next - v) : MIME_HEADER_MAX);
 				while (sb->len > 0 && (sb->data[sb->len - 1] == '\n' ||
 				    sb->data[sb->len - 1] == '\r'))
 					sb->data[--sb->len] = '\0';
@@ -281,6 +284,16 @@ header_addresses(const char *value, char ***list, size_t *n, size_t *cap)
 	}
 }
 
+static bool
+has_other_recipients(const struct manager *m, char **rcpts, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!route_is_trigger(m, rcpts[i]))
+			return true;
+	}
+	return false;
+}
+
 /* Stage states from the state file, read-only; they feed edge detection. */
 static enum stage_status
 state_file_previous(const char *pipeline, const char *stage, void *arg)
@@ -302,7 +315,7 @@ print_rules(const struct manager *m, const struct route_result *r)
 
 static void
 print_outcome(const struct route_input *in, const struct route_result *r,
-    const struct config *config, const struct eml *e)
+    const struct config *config, const struct eml *e, bool bystanders)
 {
 	struct strbuf line = STRBUF_INIT;
 	char *text = NULL;
@@ -315,8 +328,10 @@ print_outcome(const struct route_input *in, const struct route_result *r,
 		return;
 	}
 	route_describe_actions(&line, r);
-	printf("result:    %s\n", r->nmailto == 0 ? "discarded (no mailto: recipient)" :
-	    line.data);
+	/* as the daemon: with other recipients only the trigger goes */
+	printf("result:    %s\n", r->nmailto > 0 ? line.data : bystanders ?
+	    "trigger recipient removed; the other recipients still get it" :
+	    "discarded (no mailto: recipient)");
 	if (r->nmailto > 0) {
 		strbuf_reset(&line);
 		route_trace_header(&line, in);
@@ -414,7 +429,7 @@ cli_dry_run(const struct config *config, const char *eml_path, const char *from,
 		if (source.len)
 			printf("groups:    %s\n", source.data);
 		print_rules(m, &result);
-		print_outcome(&in, &result, config, &e);
+		print_outcome(&in, &result, config, &e, has_other_recipients(m, rcpts, nrcpts));
 		route_subject_free(&subject);
 	}
 	route_result_free(&result);

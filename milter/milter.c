@@ -22,8 +22,6 @@
 #include "strbuf.h"
 #include "xalloc.h"
 
-/* Bytes of a header kept: GoCD's Subject is < 600; hostile ones are cut. */
-#define HEADER_MAX 4096
 /*
  * Raw body kept per decoded byte of body-limit: QP triples the size of
  * non-ASCII text, and its soft line breaks add a little more.
@@ -38,7 +36,7 @@ struct message {
 	char *sender;
 	char **recipients;		/* as Postfix passed them */
 	size_t nrecipients, cap;
-	/* raw header values, the first of each, cut at HEADER_MAX */
+	/* raw header values, the first of each, cut at MIME_HEADER_MAX */
 	struct strbuf subject, from, content_type, transfer_encoding;
 	int to_headers;
 	bool wants_body;		/* only for Slack posts */
@@ -196,14 +194,14 @@ cb_data(SMFICTX *ctx)
 	return wanted(smfi_getpriv(ctx)) ? SMFIS_CONTINUE : SMFIS_ACCEPT;
 }
 
-/* Keep the first value of a header, cut at HEADER_MAX. */
+/* Keep the first value of a header, cut at MIME_HEADER_MAX. */
 static void
 keep_first(struct strbuf *sb, const char *value)
 {
 	size_t len = strlen(value);
 
 	if (sb->data == NULL)
-		strbuf_add(sb, value, len < HEADER_MAX ? len : HEADER_MAX);
+		strbuf_add(sb, value, len < MIME_HEADER_MAX ? len : MIME_HEADER_MAX);
 }
 
 static sfsistat

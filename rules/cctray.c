@@ -35,7 +35,8 @@ split_stage(const char *name, char *pipeline, char *stage)
 	memcpy(pipeline, name, plen);
 	pipeline[plen] = '\0';
 	memcpy(stage, sep + 4, slen + 1);
-	return strcspn(pipeline, "/") == plen && strcspn(stage, "/") == slen;
+	/* GoCD names only: anything else cannot match a mail subject */
+	return strspn(pipeline, GOCD_NAME_CHARS) == plen && strspn(stage, GOCD_NAME_CHARS) == slen;
 }
 
 static void XMLCALL

@@ -180,6 +180,33 @@ get_int(struct parse *p, const config_setting_t *group, const char *path,
 
 static void free_string_list(char **list, size_t count);
 
+/*
+ * A permission mode.  libconfig 1.5 has no octal numbers, so "0660" (a
+ * string) and 660 (an integer, its digits read as octal) both mean 0660.
+ */
+static bool
+get_mode(struct parse *p, const config_setting_t *group, const char *name,
+    long *out)
+{
+	const config_setting_t *s = config_setting_get_member(group, name);
+	char digits[32], *end;
+	long mode;
+
+	if (s == NULL)
+		return true;
+	if (config_setting_type(s) == CONFIG_TYPE_STRING)
+		snprintf(digits, sizeof(digits), "%s", config_setting_get_string(s));
+	else if (config_setting_type(s) == CONFIG_TYPE_INT)
+		snprintf(digits, sizeof(digits), "%d", config_setting_get_int(s));
+	else
+		return fail(p, s, name, "must be an octal mode such as \"0660\"");
+	mode = strtol(digits, &end, 8);
+	if (*digits == '\0' || *end != '\0' || mode < 0 || mode > 0777)
+		return fail(p, s, name, "must be an octal mode between 0 and 0777, such as \"0660\"");
+	*out = mode;
+	return true;
+}
+
 static bool
 get_bool(struct parse *p, const config_setting_t *group, const char *path,
     const char *name, bool *out)
@@ -874,7 +901,7 @@ parse_root(struct parse *p, const config_setting_t *root, struct config *c)
 	    !get_string(p, root, "", "socket", &c->socket) ||
 	    !get_string(p, root, "", "user", &c->user) ||
 	    !get_string(p, root, "", "socket-group", &c->socket_group) ||
-	    !get_int(p, root, "", "socket-mode", 0, 0777, &c->socket_mode) ||
+	    !get_mode(p, root, "socket-mode", &c->socket_mode) ||
 	    !get_bool(p, root, "", "allow-root", &c->allow_root) ||
 	    !get_string(p, root, "", "state-file", &c->state_file) ||
 	    !parse_unresolved(p, root, c) ||

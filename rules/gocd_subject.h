@@ -11,6 +11,7 @@
 
 /* GoCD's XSD nameType allows at most 255 characters. */
 #define GOCD_NAME_MAX 255
+#define GOCD_NAME_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-."
 
 struct gocd_subject {
 	char pipeline[GOCD_NAME_MAX + 1];

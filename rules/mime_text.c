@@ -9,6 +9,8 @@
 #include "mime_text.h"
 #include "xalloc.h"
 
+/* Longest encoded text looked for; RFC 2047 allows 75 for the whole word. */
+#define ENCODED_WORD_MAX 1024
 /* Longest charset name we look at in an encoded-word (RFC 2047 allows 75). */
 #define CHARSET_NAME_MAX 75
 
@@ -198,7 +200,9 @@ decode_encoded_word(struct strbuf *out, const char *s, size_t len)
 	if (enc == NULL || enc + 3 > s + len || enc[2] != '?')
 		return 0;
 	text = enc + 3;
-	for (end = text; end + 1 < s + len; end++) {
+	/* RFC 2047 caps a word at 75 characters; looking further makes long
+	 * subjects quadratic, so give up well past that */
+	for (end = text; end + 1 < s + len && end < text + ENCODED_WORD_MAX; end++) {
 		if (end[0] == '?' && end[1] == '=')
 			break;
 		if (end[0] == ' ' || end[0] == '\t')

@@ -14,6 +14,9 @@
 
 #include "strbuf.h"
 
+/* Bytes of a header value looked at; GoCD's Subject is < 600. */
+#define MIME_HEADER_MAX 4096
+
 /*
  * Decode an unstructured header value (Subject): unfold folded lines,
  * decode RFC 2047 encoded-words, drop whitespace between adjacent

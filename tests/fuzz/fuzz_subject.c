@@ -1,0 +1,103 @@
+/*
+ * fuzz_subject.c - a raw Subject header value, as Postfix hands it to the
+ * milter (possibly folded, possibly RFC 2047 encoded), through
+ * header_decode and gocd_parse_subject.
+ *
+ * Invariants:
+ *   - header_decode returns valid UTF-8 with no control characters
+ *     (< 0x20, 0x7F), trimmed of spaces, at most 3 bytes per input byte;
+ *   - a parsed stage subject has pipeline and stage names of GoCD's
+ *     nameType ([A-Za-z0-9_.-], 1..255) and a known event value;
+ *   - a subject that does not parse leaves the result zeroed.
+ * The raw bytes are parsed too, so the subject parser also sees bytes
+ * header_decode would never produce.  route_read_subject (decode, parse,
+ * edge detection) must agree with the two steps done by hand.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz_common.h"
+#include "gocd_subject.h"
+#include "mime_text.h"
+#include "route.h"
+
+static void
+check_parse(const char *subject)
+{
+	static const struct gocd_subject zero;
+	struct gocd_subject st;
+
+	memset(&st, 0xA5, sizeof(st));		/* must be overwritten */
+	if (!gocd_parse_subject(subject, &st)) {
+		FUZZ_CHECK(memcmp(&st, &zero, sizeof(st)) == 0,
+		    "not a stage subject, but the result is not zeroed");
+		return;
+	}
+	FUZZ_CHECK(memchr(st.pipeline, '\0', sizeof(st.pipeline)) != NULL,
+	    "pipeline not terminated");
+	FUZZ_CHECK(memchr(st.stage, '\0', sizeof(st.stage)) != NULL,
+	    "stage not terminated");
+	FUZZ_CHECK(fuzz_is_gocd_name(st.pipeline, GOCD_NAME_MAX),
+	    "pipeline \"%s\" is not a GoCD name", st.pipeline);
+	FUZZ_CHECK(fuzz_is_gocd_name(st.stage, GOCD_NAME_MAX),
+	    "stage \"%s\" is not a GoCD name", st.stage);
+	FUZZ_CHECK((unsigned)st.event < EVENT_COUNT, "event %d", (int)st.event);
+	/* what the subject says must be in the subject */
+	FUZZ_CHECK(strstr(subject, st.pipeline) != NULL, "pipeline not in subject");
+	FUZZ_CHECK(strstr(subject, st.stage) != NULL, "stage not in subject");
+}
+
+static enum stage_status
+previous_state(const char *pipeline, const char *stage, void *arg)
+{
+	FUZZ_CHECK(fuzz_is_gocd_name(pipeline, GOCD_NAME_MAX) &&
+	    fuzz_is_gocd_name(stage, GOCD_NAME_MAX), "previous() asked about a non-name");
+	return *(const enum stage_status *)arg;
+}
+
+static void
+check_route_read(const uint8_t *data, size_t size, const char *decoded)
+{
+	enum stage_status previous = (enum stage_status)(size % 3);
+	struct route_subject rs;
+	struct gocd_subject st;
+	bool is_stage = gocd_parse_subject(decoded, &st);
+
+	route_read_subject(&rs, (const char *)data, size, previous_state, &previous);
+	FUZZ_CHECK(strcmp(rs.subject, decoded) == 0, "route_read_subject decodes differently");
+	FUZZ_CHECK(rs.is_stage == is_stage, "route_read_subject parses differently");
+	FUZZ_CHECK(rs.parsed == (is_stage ? st.event : EVENT_NONE), "parsed event");
+	FUZZ_CHECK(rs.event == edge_detect(is_stage ? previous : STAGE_UNKNOWN, rs.parsed),
+	    "edge detection");
+	route_subject_free(&rs);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *decoded = header_decode((const char *)data, size);
+	size_t len = strlen(decoded);
+	char *raw;
+
+	FUZZ_CHECK(fuzz_utf8_valid(decoded, len),
+	    "header_decode output is not UTF-8 at byte %zu",
+	    fuzz_utf8_invalid_at((const unsigned char *)decoded, len));
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)decoded[i];
+
+		FUZZ_CHECK(c >= 0x20 && c != 0x7F,
+		    "control character 0x%02x at byte %zu of the decoded subject", c, i);
+	}
+	FUZZ_CHECK(len == 0 || (decoded[0] != ' ' && decoded[len - 1] != ' '),
+	    "decoded subject not trimmed");
+	FUZZ_CHECK(len <= 3 * size, "%zu bytes decoded from %zu", len, size);
+	check_parse(decoded);
+	check_route_read(data, size, decoded);
+	free(decoded);
+
+	raw = fuzz_cstring(data, size);
+	check_parse(raw);
+	free(raw);
+	return 0;
+}
