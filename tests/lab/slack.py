@@ -235,6 +235,19 @@ class SlackStandIn:
             return [r for r in self._requests
                     if path is None or r.path == _norm_path(path)]
 
+    def answered_requests(self, path=None, timeout=10.0):
+        """requests(path), once every one of them has been answered: the
+        milter may log an answer before this server has recorded it."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while True:
+                reqs = [r for r in self._requests
+                        if path is None or r.path == _norm_path(path)]
+                left = deadline - time.monotonic()
+                if all(r.done for r in reqs) or left <= 0:
+                    return reqs
+                self._lock.wait(left)
+
     def posts(self, path=None):
         """Recorded requests whose body parsed as JSON."""
         return [r for r in self.requests(path) if r.json is not None]

@@ -415,7 +415,7 @@ def test_webhook_plain_text_error_logged_not_retried(groups, slack, milter, mta,
     data2 = gocd_mail("api", "build", "failed")
     res2 = send_wanted(mta, data2)
     m2a.wait_log(sent_line(res2.queue_id, "#hooked"))
-    reqs = slack.requests("/hooks/h1")
+    reqs = slack.answered_requests("/hooks/h1")
     assert [r.attachment()["title"] for r in reqs] == [subject_of(data1), subject_of(data2)]
     assert [r.status for r in reqs] == [status, 200]
 
