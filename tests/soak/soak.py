@@ -332,7 +332,7 @@ def parse_dry(out, msg):
         raise RuntimeError("unexpected dry run output:\n" + out)
     if result.startswith("unresolved"):
         raise RuntimeError("dry run unresolved (GoCD not reachable?):\n" + out)
-    if result.startswith("discarded"):
+    if result.startswith("discarded") or result.startswith("trigger recipient removed"):
         targets = []
     else:
         m = re.match(r"to=(\S+)", result)
