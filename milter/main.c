@@ -373,6 +373,9 @@ stop_slack_and_save(const char *state_path)
 	size_t n;
 	struct slack_post **left = slack_stop(SLACK_DRAIN_SECONDS, &n);
 
+	if (slack_dropped() > 0)
+		log_warning("slack posts dropped since start (queue full): %lu", slack_dropped());
+
 	if (state_path != NULL)
 		state_file_stop(left, n);
 	for (size_t i = 0; i < n; i++) {

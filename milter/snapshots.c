@@ -156,19 +156,10 @@ stage_state_set(const char *pipeline, const char *stage,
 size_t
 stage_states_seed(const struct stage_table *seed)
 {
-	size_t seeded = 0;
+	size_t seeded;
 
 	pthread_mutex_lock(&stage_lock);
-	for (size_t i = 0; i < seed->states.cap; i++) {
-		const struct name_map_slot *slot = &seed->states.slots[i];
-		uint32_t known;
-
-		if (slot->key == NULL ||
-		    name_map_get(&stage_states.states, slot->key, strlen(slot->key), &known))
-			continue;
-		name_map_put(&stage_states.states, slot->key, strlen(slot->key), slot->value);
-		seeded++;
-	}
+	seeded = stage_table_merge(&stage_states, seed, false);
 	pthread_mutex_unlock(&stage_lock);
 	if (seeded > 0)
 		changed();
@@ -200,12 +191,7 @@ snapshots_state_json(struct slack_post **posts, size_t nposts)
 	}
 	pthread_mutex_unlock(&snapshot_lock);
 	pthread_mutex_lock(&stage_lock);
-	for (size_t i = 0; i < stage_states.states.cap; i++) {
-		const struct name_map_slot *slot = &stage_states.states.slots[i];
-
-		if (slot->key != NULL)
-			name_map_put(&doc.stages.states, slot->key, strlen(slot->key), slot->value);
-	}
+	stage_table_merge(&doc.stages, &stage_states, true);
 	pthread_mutex_unlock(&stage_lock);
 	json = state_doc_write(&doc);
 	for (size_t i = 0; i < doc.ngroups; i++) {
@@ -227,13 +213,7 @@ snapshots_restore(struct state_doc *doc)
 		doc->groups[i] = NULL;
 	}
 	pthread_mutex_lock(&stage_lock);
-	for (size_t i = 0; i < doc->stages.states.cap; i++) {
-		const struct name_map_slot *slot = &doc->stages.states.slots[i];
-
-		if (slot->key != NULL)
-			name_map_put(&stage_states.states, slot->key, strlen(slot->key),
-			    slot->value);
-	}
+	stage_table_merge(&stage_states, &doc->stages, true);
 	pthread_mutex_unlock(&stage_lock);
 }
 

@@ -54,6 +54,25 @@ stage_table_seed(struct stage_table *table, const char *pipeline,
 	return true;
 }
 
+size_t
+stage_table_merge(struct stage_table *into, const struct stage_table *from,
+    bool replace)
+{
+	size_t set = 0;
+
+	for (size_t i = 0; i < from->states.cap; i++) {
+		const struct name_map_slot *slot = &from->states.slots[i];
+		uint32_t known;
+
+		if (slot->key == NULL || (!replace && name_map_get(&into->states, slot->key,
+		    strlen(slot->key), &known)))
+			continue;
+		name_map_put(&into->states, slot->key, strlen(slot->key), slot->value);
+		set++;
+	}
+	return set;
+}
+
 void
 stage_table_free(struct stage_table *table)
 {

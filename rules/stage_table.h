@@ -8,6 +8,7 @@
 #define MAIL2ALERT_STAGE_TABLE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "event.h"
 #include "name_map.h"
@@ -25,6 +26,13 @@ void stage_table_set(struct stage_table *table, const char *pipeline,
 /* Set only if the stage is not known yet (cctray seeding); true if set. */
 bool stage_table_seed(struct stage_table *table, const char *pipeline,
     const char *stage, enum stage_status status);
+
+/*
+ * Copy the states of from into into: all of them (replace), or only those
+ * of stages into does not know yet (seeding).  Returns how many were set.
+ */
+size_t stage_table_merge(struct stage_table *into, const struct stage_table *from,
+    bool replace);
 
 void stage_table_free(struct stage_table *table);
 
