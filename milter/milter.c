@@ -97,6 +97,25 @@ queue_id(SMFICTX *ctx)
 	return qid ? qid : "NOQUEUE";
 }
 
+/*
+ * The queue id at end of message is the only macro we read: Postfix need
+ * not send the others (client name and address, auth, rcpt_addr...) for
+ * every message.  An empty list means none for that step.
+ */
+static void
+ask_only_queue_id(SMFICTX *ctx)
+{
+	static const int none[] = { SMFIM_CONNECT, SMFIM_HELO, SMFIM_ENVFROM,
+	    SMFIM_ENVRCPT, SMFIM_DATA, SMFIM_EOH };
+
+	for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
+		if (smfi_setsymlist(ctx, none[i], "") != MI_SUCCESS)
+			log_warning("smfi_setsymlist: cannot drop the macros of step %d", none[i]);
+	}
+	if (smfi_setsymlist(ctx, SMFIM_EOM, "{i}") != MI_SUCCESS)
+		log_warning("smfi_setsymlist: cannot ask for {i} at end of message");
+}
+
 static sfsistat
 cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     unsigned long f2, unsigned long f3, unsigned long *pf0,
@@ -131,9 +150,12 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	config_release(snap);
 	if (msg != NULL)
 		msg->noreply = f1 & noreply;
-	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_ADDRCPT | SMFIF_DELRCPT);
+	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_ADDRCPT | SMFIF_DELRCPT |
+	    SMFIF_SETSYMLIST);
 	*pf1 = f1 & (skip | noreply);
 	*pf2 = *pf3 = 0;
+	if (*pf0 & SMFIF_SETSYMLIST)
+		ask_only_queue_id(ctx);
 	return SMFIS_CONTINUE;
 }
 
