@@ -8,11 +8,14 @@
 #include <errno.h>
 #include <malloc.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cctray.h"
 #include "clock_wait.h"
@@ -38,6 +41,7 @@ struct poller {
 	struct group_index *fetched;	/* one-shot fetch: kept, not published */
 	bool seeded_at_start;		/* cctray asked once, whatever the groups did */
 	bool one_shot;
+	unsigned jitter_seed;		/* rand_r state: differs per daemon and manager */
 	struct poller *next;
 };
 
@@ -54,7 +58,7 @@ struct poll_settings {
 
 static pthread_mutex_t poller_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t poller_wake;
-static volatile bool pollers_stopping;
+static atomic_bool pollers_stopping;
 static unsigned long poll_generation;	/* bumped by "poll now" */
 static struct poller *pollers;
 
@@ -292,7 +296,7 @@ next_delay(struct poller *p, enum poll_outcome outcome, int interval)
 	if (delay > POLL_BACKOFF_MAX && interval < POLL_BACKOFF_MAX)
 		delay = POLL_BACKOFF_MAX;
 	/* up to 10% jitter, so many daemons do not poll GoCD in step */
-	return (int)(delay + (delay >= 10 ? random() % (delay / 10) : 0));
+	return (int)(delay + (delay >= 10 ? rand_r(&p->jitter_seed) % (delay / 10) : 0));
 }
 
 static void
@@ -385,6 +389,8 @@ pollers_start(const struct config *config)
 			continue;
 		p = xcalloc(1, sizeof(*p));
 		p->manager = xstrdup(m->name);
+		p->jitter_seed = (unsigned)time(NULL) ^ (unsigned)getpid() ^
+		    (unsigned)(uintptr_t)p;
 		rc = pthread_create(&p->thread, NULL, poller_main, p);
 		if (rc != 0) {
 			log_error("manager=%s: cannot start the GoCD poller: %s", m->name,

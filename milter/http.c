@@ -84,7 +84,7 @@ on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
 	(void)dlnow;
 	(void)ultotal;
 	(void)ulnow;
-	return req->stop != NULL && *req->stop;	/* non-zero aborts */
+	return req->stop != NULL && atomic_load(req->stop);	/* non-zero aborts */
 }
 
 static struct curl_slist *
