@@ -40,20 +40,6 @@ stage_table_set(struct stage_table *table, const char *pipeline,
 	name_map_put(&table->states, key, strlen(key), status);
 }
 
-bool
-stage_table_seed(struct stage_table *table, const char *pipeline,
-    const char *stage, enum stage_status status)
-{
-	char buf[2 * GOCD_NAME_MAX + 2];
-	const char *key = stage_key(buf, pipeline, stage);
-	uint32_t known;
-
-	if (name_map_get(&table->states, key, strlen(key), &known))
-		return false;
-	name_map_put(&table->states, key, strlen(key), status);
-	return true;
-}
-
 size_t
 stage_table_merge(struct stage_table *into, const struct stage_table *from,
     bool replace)
