@@ -266,11 +266,20 @@ poll_once(struct poller *p, const struct poll_settings *s, char *why, size_t why
 	return POLL_UPDATED;
 }
 
+/* What a cctray.xml seed collects: stages of pipelines GoCD's groups name. */
+struct cctray_seed {
+	struct stage_table table;
+	const struct group_index *known;	/* NULL: no groups yet, keep all */
+};
+
 static void
 collect_stage(const char *pipeline, const char *stage, enum stage_status status,
     void *arg)
 {
-	stage_table_set(arg, pipeline, stage, status);
+	struct cctray_seed *seed = arg;
+
+	if (seed->known == NULL || group_index_group_of(seed->known, pipeline) != NULL)
+		stage_table_set(&seed->table, pipeline, stage, status);
 }
 
 /*
@@ -280,7 +289,8 @@ collect_stage(const char *pipeline, const char *stage, enum stage_status status,
 static void
 seed_from_cctray(struct poller *p, const struct poll_settings *s)
 {
-	struct stage_table seed = STAGE_TABLE_INIT;
+	struct cctray_seed seed = { STAGE_TABLE_INIT, NULL };
+	struct groups_snapshot *groups = p->one_shot ? NULL : groups_acquire(p->manager);
 	struct strbuf url = STRBUF_INIT;
 	struct http_response resp;
 	struct http_request req = {
@@ -293,6 +303,8 @@ seed_from_cctray(struct poller *p, const struct poll_settings *s)
 	};
 	char why[256];
 
+	seed.known = p->one_shot ? p->fetched : groups ? groups->index : NULL;
+	stage_table_limit(&seed.table, STAGE_STATES_MAX, 0);
 	strbuf_addf(&url, "%s/cctray.xml", s->url);
 	req.url = url.data;
 	if (http_request(&req, &resp) != 0 || resp.status != 200)
@@ -303,10 +315,11 @@ seed_from_cctray(struct poller *p, const struct poll_settings *s)
 		log_warning("manager=%s: cctray.xml: %s", p->manager, why);
 	else
 		log_debug("manager=%s: cctray.xml seeded %zu stage states", p->manager,
-		    stage_states_seed(&seed));
+		    stage_states_seed(&seed.table));
 	http_response_free(&resp);
 	strbuf_free(&url);
-	stage_table_free(&seed);
+	stage_table_free(&seed.table);
+	groups_release(groups);
 }
 
 /* Seconds to wait before the next poll. */

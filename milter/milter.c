@@ -404,6 +404,18 @@ apply_disposition(SMFICTX *ctx, const struct message *msg,
 #define ROUTE_TRIES 4
 
 /*
+ * Is the stage's state worth keeping?  Only for pipelines the manager's
+ * GoCD knows once its groups are loaded: mail can name any pipeline, and
+ * states kept for made-up ones would grow the table without bound.
+ */
+static bool
+keeps_state(const struct route_subject *subject, const struct group_index *groups)
+{
+	return subject->is_stage && (groups == NULL ||
+	    group_index_group_of(groups, subject->stage.pipeline) != NULL);
+}
+
+/*
  * Edge-detect, route and decide; record the stage's new state unless the
  * message is tempfailed (it comes back) or another copy came first.
  */
@@ -418,8 +430,8 @@ decide(const struct message *msg, struct route_subject *subject,
 		route_message(in, result);
 		disposition_decide(d, msg->config->config, in, result,
 		    (const char *const *)msg->recipients, msg->nrecipients);
-		if (d->outcome == OUTCOME_TEMPFAIL || stage_states_commit(subject) ||
-		    tries == ROUTE_TRIES)
+		if (d->outcome == OUTCOME_TEMPFAIL || !keeps_state(subject, groups) ||
+		    stage_states_commit(subject) || tries == ROUTE_TRIES)
 			return;
 		disposition_free(d);
 	}

@@ -2,8 +2,12 @@
  * snapshots.c - shared snapshots and stage states (see snapshots.h).
  */
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "snapshots.h"
 #include "stage_table.h"
@@ -22,6 +26,26 @@ static struct groups_slot *groups_slots;
 
 static pthread_mutex_t stage_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct stage_table stage_states = STAGE_TABLE_INIT;
+static pthread_once_t stage_states_once = PTHREAD_ONCE_INIT;
+
+static void
+stage_states_bound(void)
+{
+	uint32_t seed = 0;
+
+	/* getrandom cannot fail for 4 bytes once booted; time and pid if it does */
+	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != (ssize_t)sizeof(seed))
+		seed = (uint32_t)time(NULL) ^ (uint32_t)getpid() << 16;
+	stage_table_limit(&stage_states, STAGE_STATES_MAX, seed | 1);
+}
+
+/* The shared table, bounded and seeded before first use; stage_lock held. */
+static struct stage_table *
+states_locked(void)
+{
+	pthread_once(&stage_states_once, stage_states_bound);
+	return &stage_states;
+}
 
 static unsigned long state_changes;	/* atomic */
 
@@ -153,7 +177,7 @@ void
 stage_states_observe(struct route_subject *subject)
 {
 	pthread_mutex_lock(&stage_lock);
-	route_subject_observe(subject, &stage_states);
+	route_subject_observe(subject, states_locked());
 	pthread_mutex_unlock(&stage_lock);
 }
 
@@ -163,7 +187,7 @@ stage_states_commit(const struct route_subject *subject)
 	bool committed;
 
 	pthread_mutex_lock(&stage_lock);
-	committed = route_subject_commit(subject, &stage_states);
+	committed = route_subject_commit(subject, states_locked());
 	pthread_mutex_unlock(&stage_lock);
 	if (committed)
 		changed();
@@ -176,7 +200,7 @@ stage_states_seed(const struct stage_table *seed)
 	size_t seeded;
 
 	pthread_mutex_lock(&stage_lock);
-	seeded = stage_table_merge(&stage_states, seed, false);
+	seeded = stage_table_merge(states_locked(), seed, false);
 	pthread_mutex_unlock(&stage_lock);
 	if (seeded > 0)
 		changed();
@@ -230,7 +254,7 @@ snapshots_restore(struct state_doc *doc)
 		doc->groups[i] = NULL;
 	}
 	pthread_mutex_lock(&stage_lock);
-	stage_table_merge(&stage_states, &doc->stages, true);
+	stage_table_merge(states_locked(), &doc->stages, true);
 	pthread_mutex_unlock(&stage_lock);
 }
 

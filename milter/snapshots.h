@@ -44,6 +44,13 @@ void groups_release(struct groups_snapshot *snap);
 void groups_publish(const char *manager, struct group_index *index);
 
 /*
+ * Stages kept at most.  Only stages of pipelines GoCD knows are recorded
+ * from mail and cctray.xml, so this bounds what managers without groups,
+ * and junk before the first poll, can add: about 100 bytes a stage.
+ */
+#define STAGE_STATES_MAX 250000
+
+/*
  * Stage states, shared by all connections, each call a short lock: see
  * route_subject_observe and route_subject_commit.
  */

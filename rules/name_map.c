@@ -14,16 +14,43 @@ fold(unsigned char c)
 	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
 }
 
-uint32_t
-name_hash(const char *key, size_t len)
+/* FNV-1a of the case-folded key, from basis. */
+static uint32_t
+fnv1a(const char *key, size_t len, uint32_t basis)
 {
-	uint32_t h = 2166136261u;	/* FNV-1a */
+	uint32_t h = basis;
 
 	for (size_t i = 0; i < len; i++) {
 		h ^= fold((unsigned char)key[i]);
 		h *= 16777619u;
 	}
 	return h;
+}
+
+uint32_t
+name_hash(const char *key, size_t len)
+{
+	return fnv1a(key, len, 2166136261u);
+}
+
+/*
+ * Where a key goes.  A map that outsiders fill (stage states from mail)
+ * gets a seed per process: it changes FNV's starting value, so keys
+ * crafted to collide in one daemon's table do not collide in another's.
+ */
+static uint32_t
+slot_hash(const struct name_map *map, const char *key, size_t len)
+{
+	uint32_t h;
+
+	if (map->seed == 0)
+		return name_hash(key, len);
+	h = fnv1a(key, len, 2166136261u ^ map->seed);
+	h ^= h >> 16;			/* murmur3's finaliser: spread into the low bits */
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35u;
+	return h ^ (h >> 16);
 }
 
 static bool
@@ -72,7 +99,7 @@ name_map_get(const struct name_map *map, const char *key, size_t len,
 
 	if (map->count == 0)
 		return false;
-	slot = find_slot(map, key, len, name_hash(key, len));
+	slot = find_slot(map, key, len, slot_hash(map, key, len));
 	if (slot->key == NULL)
 		return false;
 	*value = slot->value;
@@ -84,13 +111,13 @@ name_map_key(const struct name_map *map, const char *key, size_t len)
 {
 	if (map->count == 0)
 		return NULL;
-	return find_slot(map, key, len, name_hash(key, len))->key;
+	return find_slot(map, key, len, slot_hash(map, key, len))->key;
 }
 
 bool
 name_map_put(struct name_map *map, const char *key, size_t len, uint32_t value)
 {
-	uint32_t hash = name_hash(key, len);
+	uint32_t hash = slot_hash(map, key, len);
 	struct name_map_slot *slot;
 
 	/* keep the load factor under 1/2 so probes stay short */

@@ -25,9 +25,10 @@ struct name_map {
 	size_t cap;		/* 0 or a power of two */
 	size_t count;
 	struct arena *keys;	/* where keys are copied; NULL: malloc each */
+	uint32_t seed;		/* of the slot hash; set while empty. 0: none */
 };
 
-#define NAME_MAP_INIT { NULL, 0, 0, NULL }
+#define NAME_MAP_INIT { NULL, 0, 0, NULL, 0 }
 
 /* Case-insensitive hash of len bytes of key. */
 uint32_t name_hash(const char *key, size_t len);

@@ -31,13 +31,33 @@ stage_table_get(const struct stage_table *table, const char *pipeline,
 }
 
 void
+stage_table_limit(struct stage_table *table, size_t max, uint32_t seed)
+{
+	table->max = max;
+	if (table->states.count == 0)
+		table->states.seed = seed;
+}
+
+/* Put key unless that would take a full table past its bound. */
+static bool
+put_bounded(struct stage_table *table, const char *key, uint32_t status)
+{
+	uint32_t known;
+
+	if (table->max != 0 && table->states.count >= table->max &&
+	    !name_map_get(&table->states, key, strlen(key), &known))
+		return false;
+	name_map_put(&table->states, key, strlen(key), status);
+	return true;
+}
+
+bool
 stage_table_set(struct stage_table *table, const char *pipeline,
     const char *stage, enum stage_status status)
 {
 	char buf[2 * GOCD_NAME_MAX + 2];
-	const char *key = stage_key(buf, pipeline, stage);
 
-	name_map_put(&table->states, key, strlen(key), status);
+	return put_bounded(table, stage_key(buf, pipeline, stage), status);
 }
 
 size_t
@@ -51,8 +71,7 @@ stage_table_merge(struct stage_table *into, const struct stage_table *from,
 	while (name_map_next(&from->states, &pos, &key, &status)) {
 		if (!replace && name_map_get(&into->states, key, strlen(key), &known))
 			continue;
-		name_map_put(&into->states, key, strlen(key), status);
-		set++;
+		set += put_bounded(into, key, status);
 	}
 	return set;
 }

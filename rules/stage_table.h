@@ -9,19 +9,28 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "event.h"
 #include "name_map.h"
 
 struct stage_table {
 	struct name_map states;	/* "pipeline/stage" -> enum stage_status */
+	size_t max;		/* stages kept at most; 0: no bound */
 };
 
-#define STAGE_TABLE_INIT { NAME_MAP_INIT }
+#define STAGE_TABLE_INIT { NAME_MAP_INIT, 0 }
+
+/*
+ * Bound a table that outsiders fill (call while it is empty): at most max
+ * stages, and a slot hash seeded per process (see name_map.h).
+ */
+void stage_table_limit(struct stage_table *table, size_t max, uint32_t seed);
 
 enum stage_status stage_table_get(const struct stage_table *table,
     const char *pipeline, const char *stage);
-void stage_table_set(struct stage_table *table, const char *pipeline,
+/* Record a state; false when the stage is new and the table is full. */
+bool stage_table_set(struct stage_table *table, const char *pipeline,
     const char *stage, enum stage_status status);
 
 /*

@@ -277,6 +277,25 @@ def read_state(path):
         return json.load(f)
 
 
+def test_stages_of_unknown_pipelines_are_not_kept(gocd, milter, mta, sink, test_dir):
+    """Mail can name any pipeline, cctray.xml any project: only stages of
+    pipelines GoCD's groups name are kept, so junk cannot grow the stage
+    table or the state file."""
+    state = os.path.join(test_dir, "state.json")
+    gocd.set_groups({"team-a": ["api"]})
+    gocd.set_cctray({"api :: test": "Success", "junkcc%d :: build" % 0: "Failure",
+                     "junkcc1 :: build": "Success"})
+    m2a = milter(team_cfg(top_extra='state-file = "@DIR@/state.json";'))
+    gocd.wait_for_requests(CCTRAY, 2, timeout=15, answered=True)
+    for i in range(20):
+        res = mta(GOCD_SENDER, [TRIGGER], gocd_mail("junk%d" % i, "build", "failed"))
+        assert res.ok, res
+    assert rcpts_of(mta, sink, "api", "failed") == ["team-a@example.com"]
+    m2a.signal(signal.SIGTERM)          # stop saves the state at once
+    m2a.proc.wait(20)
+    assert sorted(read_state(state)["stages"]) == ["api/build", "api/test"]
+
+
 def test_state_file_never_writes_through_a_planted_temp_name(gocd, milter, test_dir):
     """A symlink planted where a predictable temporary name would be (the
     old 'state.json.tmp') must not be followed: the victim stays as it

@@ -235,10 +235,48 @@ test_many_stages(void **state)
 	stage_table_free(&t);
 }
 
+/* A bounded table keeps what it has and refuses new stages when full. */
+static void
+test_table_bound_and_seed(void **state)
+{
+	struct stage_table t = STAGE_TABLE_INIT, from = STAGE_TABLE_INIT;
+	char name[32];
+
+	(void)state;
+	stage_table_limit(&t, 3, 0x9e3779b9u);
+	assert_true(stage_table_set(&t, "a", "s", STAGE_SUCCESS));
+	assert_true(stage_table_set(&t, "b", "s", STAGE_SUCCESS));
+	assert_true(stage_table_set(&t, "c", "s", STAGE_FAILURE));
+	assert_false(stage_table_set(&t, "d", "s", STAGE_FAILURE));
+	assert_int_equal(stage_table_get(&t, "d", "s"), STAGE_UNKNOWN);
+	/* a known stage still changes, whatever the case of its name */
+	assert_true(stage_table_set(&t, "A", "S", STAGE_FAILURE));
+	assert_int_equal(stage_table_get(&t, "a", "s"), STAGE_FAILURE);
+	/* merging many leaves it at its bound */
+	for (int i = 0; i < 100; i++) {
+		snprintf(name, sizeof(name), "p%d", i);
+		stage_table_set(&from, name, "s", STAGE_SUCCESS);
+	}
+	assert_int_equal(stage_table_merge(&t, &from, true), 0);
+	assert_int_equal(t.states.count, 3);
+	/* the seeded hash finds every key, through growth too */
+	stage_table_free(&t);
+	t = (struct stage_table)STAGE_TABLE_INIT;
+	stage_table_limit(&t, 0, 12345);
+	assert_int_equal(stage_table_merge(&t, &from, true), 100);
+	for (int i = 0; i < 100; i++) {
+		snprintf(name, sizeof(name), "P%d", i);
+		assert_int_equal(stage_table_get(&t, name, "S"), STAGE_SUCCESS);
+	}
+	stage_table_free(&t);
+	stage_table_free(&from);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_table_bound_and_seed),
 		cmocka_unit_test(test_status_after),
 		cmocka_unit_test(test_unknown_previous_keeps_parsed),
 		cmocka_unit_test(test_after_success),
