@@ -125,20 +125,20 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	 * Only the steps we look at; skipped steps cost nothing on the wire.
 	 * End-of-headers is not skipped: libmilter then rejects a message with
 	 * no header at all (DATA straight to end of body) as out of sequence
-	 * and never answers, so Postfix times out.
+	 * and never answers, so Postfix times out.  The body is not skipped
+	 * either, even when no rule posts to chat: a reload may add one while
+	 * this connection stays open, and its messages would post without
+	 * text.  A message that needs no body answers its first chunk with
+	 * SMFIS_SKIP, and mail we do not want never gets that far.
 	 */
 	unsigned long skip = SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NOUNKNOWN |
 	    SMFIP_SKIP;
 	unsigned long noreply = SMFIP_NR_MAIL | SMFIP_NR_RCPT | SMFIP_NR_HDR |
 	    SMFIP_NR_EOH;
-	struct config_snapshot *snap = config_acquire();
 	struct message *msg = message_of(ctx);
 
 	(void)f2;
 	(void)f3;
-	/* the body is only read for Slack posts */
-	if (snap == NULL || !config_posts_to_slack(snap->config))
-		skip |= SMFIP_NOBODY;
 	/*
 	 * No-reply flags turn 17 answered steps of a GoCD mail into 3 (DATA,
 	 * end of message, and negotiation).  DATA stays answered: without an
@@ -147,7 +147,6 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	 */
 	if (msg == NULL)
 		noreply = 0;
-	config_release(snap);
 	if (msg != NULL)
 		msg->noreply = f1 & noreply;
 	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_ADDRCPT | SMFIF_DELRCPT |

@@ -24,7 +24,7 @@ from tests.lab.slack import API_PATH, SlackStandIn
 from tests.lab import plain_mail
 from tests.system.m2a_helpers import (
     GOCD_SENDER, MAIL_SENDER, TRIGGER, assert_discarded, config, deliver, gocd_mail,
-    gocd_manager, mail_manager, next_counter, q, rule, trace)
+    gocd_manager, mail_manager, next_counter, q, rule, same_message, trace)
 
 TOKEN = "xoxb-m2a-TEST-7f3c9a1e5b2d4c6e8a0f"
 GROUPS = {"team-a": ["api", "web"]}
@@ -676,3 +676,35 @@ def test_token_never_in_log_even_with_debug(groups, slack, milter, mta, sink):
     assert TOKEN not in log
     assert TOKEN[-12:] not in log
     assert "xyzzyHookSecret42" not in log, "the webhook URL (a secret) is in the log"
+
+
+def test_reload_adding_the_first_chat_action_posts_bodies_on_open_connections(
+        groups, slack, milter, mta, sink, postfix):
+    """A connection opened while no rule posted to chat, then a reload that
+    adds the first slack: action: the next message on that connection still
+    posts its body's first line, not an empty text."""
+    import smtplib
+
+    m2a = milter(slack_config(slack, ["mailto:team-a@example.com"],
+                              function="pipelines.in_group", args=["team-a"]))
+    smtp = smtplib.SMTP("127.0.0.1", postfix.smtpd_port, timeout=30)
+    try:
+        first = gocd_mail("api", "build", "broken")
+        smtp.sendmail(GOCD_SENDER, [TRIGGER], first)
+        sink.wait_for(same_message(first), timeout=20)
+        path = m2a.config_path
+        with open(path) as f:
+            text = f.read()
+        with open(path, "w") as f:
+            f.write(text.replace('"mailto:team-a@example.com"',
+                                 '"mailto:team-a@example.com", "slack:#builds"'))
+        m2a.signal(signal.SIGUSR1)
+        m2a.wait_log(r"reloaded .* rules=", timeout=10)
+        second = gocd_mail("api", "build", "broken")
+        smtp.sendmail(GOCD_SENDER, [TRIGGER], second)
+        sink.wait_for(same_message(second), timeout=20)
+    finally:
+        smtp.quit()
+    post = slack.wait_for_posts(1, timeout=10)[0]
+    assert post.json["attachments"][0]["text"] == decoded_text(second).split("\n")[0]
+    assert post.json["attachments"][0]["text"].startswith("See details: ")
