@@ -72,6 +72,43 @@ string_of(const cJSON *obj, const char *key)
 	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(obj, key));
 }
 
+/*
+ * The reader keeps only what the writer could have written, so what it
+ * returns is as safe to log, print and post as what GoCD gave us.
+ */
+static bool
+is_name(const char *s)
+{
+	return s != NULL && gocd_is_name(s, strlen(s));
+}
+
+/* "#channel" or "@user", as the config accepts them: no space, control or quote. */
+static bool
+is_destination(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n < 2 || n > 256 || (s[0] != '#' && s[0] != '@'))
+		return false;
+	for (size_t i = 1; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c <= ' ' || c == 0x7F || strchr("<>,\"\\", c) != NULL)
+			return false;
+	}
+	return true;
+}
+
+/* A Postfix queue id: letters and digits only. */
+static bool
+is_queue_id(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	return n > 0 && n <= 32 && strspn(s, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") == n;
+}
+
 static void
 read_groups(struct state_doc *doc, const cJSON *groups)
 {
@@ -80,15 +117,15 @@ read_groups(struct state_doc *doc, const cJSON *groups)
 	cJSON_ArrayForEach(manager, groups) {
 		struct group_index *index;
 
-		if (!cJSON_IsObject(manager) || manager->string == NULL)
+		if (!cJSON_IsObject(manager) || !is_name(manager->string))
 			continue;
 		index = group_index_new();
 		cJSON_ArrayForEach(group, manager) {
-			if (group->string == NULL || !cJSON_IsArray(group))
+			if (!is_name(group->string) || !cJSON_IsArray(group))
 				continue;
 			group_index_add(index, group->string, NULL);
 			cJSON_ArrayForEach(pipeline, group) {
-				if (cJSON_IsString(pipeline))
+				if (is_name(cJSON_GetStringValue(pipeline)))
 					group_index_add(index, group->string, pipeline->valuestring);
 			}
 		}
@@ -132,7 +169,7 @@ read_post(const cJSON *obj)
 	const char *qid = string_of(obj, "queue_id");
 	struct slack_post *post;
 
-	if (channel == NULL || subject == NULL || text == NULL)
+	if (!is_destination(channel) || subject == NULL || text == NULL)
 		return NULL;
 	post = xcalloc(1, sizeof(*post));
 	post->channel = xstrdup(channel);
@@ -142,7 +179,7 @@ read_post(const cJSON *obj)
 	post->text = xstrdup(text);
 	if (event == NULL || !event_from_name(event, &post->event))
 		post->event = EVENT_NONE;
-	post->queue_id = xstrdup(qid ? qid : "NOQUEUE");
+	post->queue_id = xstrdup(is_queue_id(qid) ? qid : "NOQUEUE");
 	return post;
 }
 
