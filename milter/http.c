@@ -206,9 +206,15 @@ http_url_for_log(const char *url, char *out, size_t outlen)
 {
 	const char *scheme_end = strstr(url, "://");
 	const char *host = scheme_end ? scheme_end + 3 : url;
-	const char *at = strchr(host, '@'), *slash = strchr(host, '/');
+	/*
+	 * Up to the last '@', not the first: admins write passwords with '@'
+	 * or '/' unencoded, and a cut at the first '@', or only before the
+	 * first '/', printed the rest of the password.  A path with an '@'
+	 * loses its start in the log, which is the cheaper mistake.
+	 */
+	const char *at = strrchr(host, '@');
 
-	if (at != NULL && (slash == NULL || at < slash))
+	if (at != NULL)
 		snprintf(out, outlen, "%.*s%s", (int)(host - url), url, at + 1);
 	else
 		snprintf(out, outlen, "%s", url);

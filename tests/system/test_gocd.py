@@ -627,3 +627,16 @@ def test_secrets_sent_but_never_logged(gocd, milter, mta, sink, test_dir, how):
     for s in (secret, b64, secret[4:]):
         assert s not in log, "secret %r in the milter log:\n%s" % (s, log[-3000:])
 
+
+
+@pytest.mark.parametrize("passwd", ["pw@S3CRET-7", "pw/S3CRET-7", "p@w/S3CRET@-7"])
+def test_password_with_at_or_slash_in_url_is_not_logged(milter, passwd):
+    """Passwords are often written into the URL unencoded; the log shows
+    the URL without any part of them, even when they hold '@' or '/'."""
+    url = "http://gobot:%s@127.0.0.1:9/go" % passwd
+    m2a = milter(team_cfg().replace("@GOCD_URL@", url), wait_groups=False)
+    m2a.wait_log(POLL_FAILED, timeout=15)
+    log = m2a.log()
+    assert "127.0.0.1:9/go" in log
+    for part in ("S3CRET", passwd, passwd.split("@")[-1], passwd.split("/")[-1]):
+        assert part not in log, "%r in the milter log:\n%s" % (part, log[-2000:])
