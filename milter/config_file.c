@@ -12,6 +12,7 @@
 #include "files.h"
 #include "log.h"
 #include "strbuf.h"
+#include "xalloc.h"
 
 /* Longest secret read from a file. */
 #define SECRET_MAX 4096
@@ -33,23 +34,17 @@ read_secret(const char *config_path, const char *key, const char *file,
 {
 	struct strbuf text = STRBUF_INIT;
 	struct stat st;
-	char chunk[1024];
-	size_t n;
-	FILE *fp = fopen(file, "r");
 
-	if (fp == NULL) {
+	if (file_read(file, SECRET_MAX, &text) != 0) {
 		snprintf(err, errlen, "%s: %s: cannot read %s: %s", config_path, key, file,
-		    strerror(errno));
+		    file_error(errno));
+		secret_free(strbuf_detach(&text));
 		return NULL;
 	}
-	if (fstat(fileno(fp), &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)))
+	if (stat(file, &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)))
 		log_warning("%s: %s can be read by group or others (mode %04o); mode 0600, "
 		    "owned by the user mail2alert runs as, keeps it private", key, file,
 		    (unsigned)(st.st_mode & 07777));
-	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0 && text.len < SECRET_MAX)
-		strbuf_add(&text, chunk, n);
-	fclose(fp);
-	memset(chunk, 0, sizeof(chunk));
 	if (text.data != NULL)
 		text.data[strcspn(text.data, "\r\n")] = '\0';
 	if (text.data == NULL || text.data[0] == '\0') {
@@ -86,7 +81,7 @@ config_load(const char *path, char *err, size_t errlen)
 	struct config *config;
 
 	if (file_read(path, CONFIG_FILE_MAX, &text) != 0) {
-		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s: cannot open: %s", path, file_error(errno));
 		strbuf_free(&text);
 		return NULL;
 	}

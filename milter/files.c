@@ -3,6 +3,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "files.h"
@@ -13,10 +15,17 @@ file_read(const char *path, size_t max, struct strbuf *out)
 	char chunk[65536];
 	size_t start = out->len;
 	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), saved;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK), saved;
+	struct stat st;
 
 	if (fd < 0)
 		return -1;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		saved = S_ISREG(st.st_mode) ? errno : EINVAL;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
 	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -26,9 +35,20 @@ file_read(const char *path, size_t max, struct strbuf *out)
 	}
 	saved = n < 0 ? errno : EFBIG;
 	close(fd);
+	explicit_bzero(chunk, sizeof(chunk));	/* secret files are read here too */
 	if (n != 0) {
 		errno = saved;
 		return -1;
 	}
 	return 0;
+}
+
+const char *
+file_error(int err)
+{
+	if (err == EINVAL)
+		return "not a regular file";
+	if (err == EFBIG)
+		return "larger than mail2alert reads";
+	return strerror(err);
 }

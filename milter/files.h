@@ -10,8 +10,13 @@
 
 /*
  * Append the contents of path to out.  0 on success; -1 with errno set
- * when it cannot be read, or EFBIG when it is larger than max bytes.
+ * when it cannot be read, EFBIG when it is larger than max bytes, or
+ * EINVAL when it is not a regular file (a FIFO would block us forever,
+ * a device would never end).
  */
 int file_read(const char *path, size_t max, struct strbuf *out);
+
+/* What went wrong, for file_read's errno: strerror, in plainer words. */
+const char *file_error(int err);
 
 #endif

@@ -114,12 +114,8 @@ settings_free(struct poll_settings *s)
 	free(s->url);
 	free(s->user);
 	free(s->ca_file);
-	if (s->passwd)
-		memset(s->passwd, 0, strlen(s->passwd));
-	free(s->passwd);
-	if (s->token)
-		memset(s->token, 0, strlen(s->token));
-	free(s->token);
+	secret_free(s->passwd);
+	secret_free(s->token);
 }
 
 /* One GET of one endpoint; the response is the caller's to free. */

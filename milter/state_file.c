@@ -41,7 +41,8 @@ state_file_load(const char *path, size_t slack_queue_limit)
 		return;
 	if (file_read(path, (size_t)STATE_FILE_MAX, &text) != 0) {
 		if (errno != ENOENT)
-			log_warning("state file %s: %s; starting without it", path, strerror(errno));
+			log_warning("state file %s: %s; starting without it", path,
+			    file_error(errno));
 		strbuf_free(&text);
 		return;
 	}

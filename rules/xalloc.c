@@ -66,3 +66,11 @@ xstrndup(const char *s, size_t len)
 	copy[len] = '\0';
 	return copy;
 }
+
+void
+secret_free(char *secret)
+{
+	if (secret != NULL)
+		explicit_bzero(secret, strlen(secret));
+	free(secret);
+}

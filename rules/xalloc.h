@@ -17,5 +17,10 @@ void *xrealloc(void *ptr, size_t size);
 void *xgrow(void *ptr, size_t *count, size_t need, size_t size);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t len);
+/*
+ * Free a password or token (NULL is fine), zeroing it first so the freed
+ * heap does not keep it for a core dump or the next allocation to read.
+ */
+void secret_free(char *secret);
 
 #endif

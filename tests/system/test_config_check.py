@@ -147,3 +147,22 @@ def test_error_inside_later_manager_names_its_line(config_check, quiet_gocd):
     assert rc == 1
     assert_names_file_and_line(path, err, line)
     assert "bogus" in err
+
+
+def test_fifo_for_config_or_secret_is_refused_not_waited_on(mail2alert_bin, config_check,
+                                                             test_dir):
+    """A FIFO where a file should be would block a reader until someone
+    writes to it; -t (and a reload) must answer at once."""
+    fifo = os.path.join(test_dir, "token.fifo")
+    os.mkfifo(fifo)
+    text = gocd_config(rule("mailto:a@example.com"),
+                       extra='    token-file = "%s";\n' % fifo)
+    path, rc, out, err = config_check(text)
+    assert rc != 0
+    assert "token-file: cannot read %s: not a regular file" % fifo in err
+
+    conf_fifo = os.path.join(test_dir, "conf.fifo")
+    os.mkfifo(conf_fifo)
+    rc, out, err = check_config(mail2alert_bin, conf_fifo)
+    assert rc != 0
+    assert "%s: cannot open: not a regular file" % conf_fifo in err
