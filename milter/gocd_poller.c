@@ -241,7 +241,7 @@ poll_once(struct poller *p, const struct poll_settings *s, char *why, size_t why
 		return POLL_FAILED;
 	}
 	index = gocd_groups_parse(api, resp.body.data ? resp.body.data : "", resp.body.len,
-	    why, whylen);
+	    GOCD_GROUPS_MAX_VALUES((size_t)HTTP_MAX_BYTES), why, whylen);
 	if (index == NULL) {
 		size_t used = strlen(why);
 
@@ -258,7 +258,6 @@ poll_once(struct poller *p, const struct poll_settings *s, char *why, size_t why
 	free(p->etag);
 	p->etag = api == GOCD_API_ADMIN && resp.etag ? xstrdup(resp.etag) : NULL;
 	http_response_free(&resp);
-	give_back_memory();
 	return POLL_UPDATED;
 }
 
@@ -382,6 +381,8 @@ poller_main(void *arg)
 		if (settings_load(p->manager, &s)) {
 			why[0] = '\0';
 			outcome = poll_once(p, &s, why, sizeof(why));
+			/* a large answer, parsed or refused, leaves megabytes behind */
+			give_back_memory();
 			if (!pollers_stopping)
 				report(p, outcome, why);
 			/* at start, and after each successful poll (SPEC section 2) */

@@ -76,15 +76,51 @@ embedded(const cJSON *root, const char *key)
 	    cJSON_GetObjectItemCaseSensitive(root, "_embedded"), key);
 }
 
+/*
+ * At least as many as the JSON values in json: every container and every
+ * comma outside strings starts one, and each container may hold one more.
+ */
+static size_t
+count_values(const char *json, size_t len)
+{
+	size_t n = 1;
+	bool in_string = false;
+
+	for (size_t i = 0; i < len; i++) {
+		char c = json[i];
+
+		if (in_string) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_string = false;
+		} else if (c == '"') {
+			in_string = true;
+		} else if (c == '[' || c == '{') {
+			n += 2;
+		} else if (c == ',') {
+			n++;
+		}
+	}
+	return n;
+}
+
 struct group_index *
-gocd_groups_parse(enum gocd_api api, const char *json, size_t len, char *err,
-    size_t errlen)
+gocd_groups_parse(enum gocd_api api, const char *json, size_t len,
+    size_t max_values, char *err, size_t errlen)
 {
 	struct group_index *index;
 	const cJSON *groups;
-	cJSON *root = cJSON_ParseWithLength(json, len);
+	cJSON *root;
+	size_t values;
 	bool ok;
 
+	if (max_values != 0 && (values = count_values(json, len)) > max_values) {
+		snprintf(err, errlen, "too many JSON values (%zu in %zu bytes; at most %zu)",
+		    values, len, max_values);
+		return NULL;
+	}
+	root = cJSON_ParseWithLength(json, len);
 	if (root == NULL) {
 		snprintf(err, errlen, "malformed JSON");
 		return NULL;

@@ -16,10 +16,18 @@
 
 /*
  * Parse len bytes of JSON in the shape of api (not GOCD_API_AUTO).
- * Returns NULL and a reason in err for malformed JSON or the wrong shape;
- * names that are not GoCD names are skipped, not trusted.
+ * Returns NULL and a reason in err for malformed JSON, the wrong shape, or
+ * more than max_values JSON values (0: no bound); names that are not GoCD
+ * names are skipped, not trusted.
+ *
+ * The parser's tree costs about 64 bytes a value, so a small document of
+ * [0,0,0,...] costs 32 times its size: max_values is checked by a scan
+ * before the tree is built.
  */
 struct group_index *gocd_groups_parse(enum gocd_api api, const char *json,
-    size_t len, char *err, size_t errlen);
+    size_t len, size_t max_values, char *err, size_t errlen);
+
+/* A bound on max_values for documents of at most max_bytes: 4 x their size. */
+#define GOCD_GROUPS_MAX_VALUES(max_bytes) ((max_bytes) / 16)
 
 #endif

@@ -438,7 +438,7 @@ bench_poll(const char *doc, size_t len, size_t runs)
 	struct group_index *first;
 
 	/* what is in force before the poll: an index of the same size */
-	first = gocd_groups_parse(GOCD_API_ADMIN, doc, len, err, sizeof(err));
+	first = gocd_groups_parse(GOCD_API_ADMIN, doc, len, 0, err, sizeof(err));
 	if (first == NULL) {
 		fprintf(stderr, "bench_rules: admin document does not parse: %s\n", err);
 		exit(1);
@@ -448,7 +448,7 @@ bench_poll(const char *doc, size_t len, size_t runs)
 	for (size_t r = 0; r < runs; r++) {
 		double c0 = cpu_ns(), t0 = now_ns(), t1;
 		struct group_index *index = gocd_groups_parse(GOCD_API_ADMIN, doc, len,
-		    err, sizeof(err));
+		    GOCD_GROUPS_MAX_VALUES((size_t)64 << 20), err, sizeof(err));
 
 		t1 = now_ns();
 		if (index == NULL) {

@@ -91,7 +91,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(json, data, size);
 	for (size_t i = 0; i < sizeof(apis) / sizeof(apis[0]); i++) {
 		char err[256] = "";
-		struct group_index *index = gocd_groups_parse(apis[i], json, size, err,
+		struct group_index *index = gocd_groups_parse(apis[i], json, size, 0, err,
 		    sizeof(err));
 
 		if (index == NULL) {

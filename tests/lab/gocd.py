@@ -36,7 +36,19 @@ ACCEPT = {
     "dashboard": ("application/vnd.go.cd.v4+json", "application/vnd.go.cd+json"),
 }
 MODES = ("ok", "500", "401", "403", "404", "202", "garbage", "wrongshape", "hang", "close",
-         "304", "etag-cr")
+         "304", "etag-cr", "bomb")
+
+_BOMB = []
+
+
+def gzip_bomb(mib=48):
+    """gzip of "[0,0,...,0]" decoding to about MIB MiB (made once)."""
+    if not _BOMB:
+        import gzip
+        n = mib * 1024 * 1024 // 2
+        _BOMB.append(gzip.compress(b"[0" + b",0" * (n - 1) + b"]", compresslevel=9))
+    return _BOMB[0]
+
 
 MSG_401 = "You are not authorized to access this resource!"
 MSG_403 = "You are not authorized to perform this action."
@@ -439,6 +451,19 @@ class GocdStandIn:
             return self._json(h, 200, self._admin_doc(groups) if ep == "admin" else
                               self._dashboard_doc(groups),
                               headers=[("ETag", '"abc\rX-Injected: 1"')], head=head)
+        # "bomb": 64 KB of gzip that a client asking for gzip (as curl does
+        # for us) decodes to 48 MiB of [0,0,0,...]: cheap to send, and a
+        # tree of 25 million JSON values to whoever parses it whole.
+        if mode == "bomb":
+            h.send_response(200)
+            h.send_header("Content-Type", "application/json; charset=utf-8")
+            h.send_header("Content-Encoding", "gzip")
+            h.send_header("Content-Length", str(len(gzip_bomb())))
+            h.end_headers()
+            if not head:
+                h.wfile.write(gzip_bomb())
+            h.wfile.flush()
+            return 200
         if mode == "garbage":
             return self._send(h, 200, "<html><body>Oops, this is not JSON {{{",
                               ctype="application/json; charset=utf-8", head=head)

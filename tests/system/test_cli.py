@@ -839,3 +839,13 @@ def test_import_missing_file_exits_1(test_dir):
     assert p.returncode == 1 and p.stdout == ""
     assert p.stderr.startswith("mail2alert-import: %s: " % missing)
     assert "No such file or directory" in p.stderr
+
+
+def test_report_against_a_gzip_bomb_fails_fast(mail2alert_bin, gocd, test_dir):
+    """-r polls like the daemon, so it refuses the same bomb before parsing
+    it: a clear error and a non-zero exit, in seconds, not gigabytes."""
+    gocd.set_mode("bomb", endpoint="admin")
+    path, _ = report_config(test_dir, gocd.url)
+    p = run(mail2alert_bin, "-r", "-c", path)
+    assert p.returncode != 0
+    assert "too many JSON values" in p.stderr, p.stderr

@@ -640,3 +640,34 @@ def test_password_with_at_or_slash_in_url_is_not_logged(milter, passwd):
     assert "127.0.0.1:9/go" in log
     for part in ("S3CRET", passwd, passwd.split("@")[-1], passwd.split("/")[-1]):
         assert part not in log, "%r in the milter log:\n%s" % (part, log[-2000:])
+
+
+def proc_kb(pid, field):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise KeyError(field)
+
+
+def test_gzip_bomb_poll_is_refused_with_bounded_memory(gocd, milter, mta, sink):
+    """48 KB of gzip that decode to 48 MiB of [0,0,...]: the poll is refused
+    before a JSON tree is built (that tree took 2.7 GB), the peak stays
+    within a few times the document, memory goes back after the failed
+    poll, and routing goes on with the groups it had."""
+    gocd.set_groups({"team-a": ["api"]})
+    m2a = milter(team_cfg())
+    idle = proc_kb(m2a.pid, "VmRSS")
+    gocd.set_mode("bomb", endpoint="admin")
+    n = gocd.count(ADMIN)
+    poll_now(m2a)
+    gocd.wait_for_requests(ADMIN, n + 1, timeout=15, answered=True)
+    m2a.wait_log(r"too many JSON values", timeout=20)
+    peak = proc_kb(m2a.pid, "VmHWM")
+    assert peak < 64 * 1024 * 4, "peak RSS %d kB for a 48 MiB answer" % peak
+    deadline = time.monotonic() + 10
+    while proc_kb(m2a.pid, "VmRSS") > idle + 16 * 1024:
+        assert time.monotonic() < deadline, "RSS %d kB after the failed poll, %d kB idle" % (
+            proc_kb(m2a.pid, "VmRSS"), idle)
+        time.sleep(0.2)
+    assert rcpts_of(mta, sink, "api") == ["team-a@example.com"]
