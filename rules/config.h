@@ -3,7 +3,8 @@
  *
  * The parser reads libconfig text already in memory, so it does no I/O:
  * the daemon reads the file, the tests pass strings.  A config is never
- * changed after config_parse returns it; a reload builds a new one.
+ * changed after config_parse returns it; a reload builds a new one.  The
+ * keys themselves are rows of one table (config_keys.h).
  */
 #ifndef MAIL2ALERT_CONFIG_H
 #define MAIL2ALERT_CONFIG_H
@@ -13,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config_enums.h"
 #include "event.h"
 
 #define CONFIG_DEFAULT_PATH "/etc/mail2alert/mail2alert.conf"
@@ -27,11 +29,6 @@
 enum action_kind {
 	ACTION_MAILTO,
 	ACTION_SLACK,
-};
-
-enum slack_style {
-	SLACK_BRIEF,
-	SLACK_FULL,
 };
 
 struct action {
@@ -71,13 +68,6 @@ enum want_kind {
 	WANT_FROM,
 };
 
-enum gocd_api {
-	GOCD_API_AUTO,
-	GOCD_API_ADMIN,
-	GOCD_API_DASHBOARD,
-	GOCD_API_LEGACY,
-};
-
 struct manager {
 	char *name;
 	enum want_kind want;
@@ -90,13 +80,15 @@ struct manager {
 	char *passwd_file;	/* read by the daemon into passwd */
 	char *token_file;	/* read by the daemon into token */
 	char *ca_file;		/* CA bundle for GoCD's TLS, or NULL: system's */
-	int connect_timeout;	/* seconds */
-	int timeout;		/* seconds, whole request */
-	int poll_interval;	/* seconds */
+	long connect_timeout;	/* seconds */
+	long timeout;		/* seconds, whole request */
+	long poll_interval;	/* seconds */
 	struct rule *rules;
 	size_t nrules;
 	unsigned naction_ids;	/* distinct actions (route dedup table size) */
 	unsigned nregex_ids;	/* distinct name_like regexes */
+	bool posts_to_slack;	/* a rule has a slack: action (the body is needed) */
+	bool needs_groups;	/* a rule needs the pipeline groups */
 };
 
 /* A channel whose posts go to an incoming webhook instead of the API. */
@@ -133,6 +125,7 @@ struct config {
 	long slack_retry_time;		/* seconds a failing post is retried */
 	struct manager *managers;
 	size_t nmanagers;
+	bool posts_to_slack;		/* some manager posts to Slack */
 };
 
 /* Environment lookup used for $NAME expansion (getenv in the daemon). */
@@ -152,13 +145,14 @@ const char *config_webhook_for(const struct config *config, const char *channel)
 /* Does routing treat a and b as one action? */
 bool action_same(const struct action *a, const struct action *b);
 
-/* True if any rule of the manager posts to Slack (so the body is needed). */
+/*
+ * True if any rule of the manager posts to Slack (so the body is needed);
+ * worked out once at load, so cheap enough for every header.
+ */
 bool manager_posts_to_slack(const struct manager *manager);
 bool config_posts_to_slack(const struct config *config);
 
-/* True if any rule of the manager needs the pipeline groups. */
+/* True if any rule of the manager needs the pipeline groups (at load too). */
 bool manager_needs_groups(const struct manager *manager);
-
-const char *gocd_api_name(enum gocd_api api);
 
 #endif
