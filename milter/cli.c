@@ -10,6 +10,7 @@
 
 #include "address.h"
 #include "cli.h"
+#include "disposition.h"
 #include "files.h"
 #include "gocd_poller.h"
 #include "http.h"
@@ -284,23 +285,6 @@ header_addresses(const char *value, char ***list, size_t *n, size_t *cap)
 	}
 }
 
-static bool
-has_other_recipients(const struct manager *m, char **rcpts, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (!route_is_trigger(m, rcpts[i]))
-			return true;
-	}
-	return false;
-}
-
-/* Stage states from the state file, read-only; they feed edge detection. */
-static enum stage_status
-state_file_previous(const char *pipeline, const char *stage, void *arg)
-{
-	return arg ? stage_table_get(arg, pipeline, stage) : STAGE_UNKNOWN;
-}
-
 static void
 print_rules(const struct manager *m, const struct route_result *r)
 {
@@ -313,36 +297,48 @@ print_rules(const struct manager *m, const struct route_result *r)
 	}
 }
 
+static const char *
+outcome_text(const struct disposition *d, const struct config *config,
+    struct strbuf *actions)
+{
+	switch (d->outcome) {
+	case OUTCOME_ROUTED:
+		return actions->data;
+	case OUTCOME_TRIGGER_REMOVED:
+		return "trigger recipient removed; the other recipients still get it";
+	case OUTCOME_DISCARDED:
+		return "discarded (no mailto: recipient)";
+	case OUTCOME_UNRESOLVED:
+		return "unresolved (pipeline groups never loaded): unresolved = accept, "
+		    "delivered unchanged";
+	case OUTCOME_TEMPFAIL:
+		return "unresolved (pipeline groups never loaded): unresolved = tempfail, "
+		    DISPOSITION_TEMPFAIL_CODE " " DISPOSITION_TEMPFAIL_XCODE;
+	case OUTCOME_FALLBACK:
+		strbuf_reset(actions);
+		strbuf_addf(actions, "unresolved (pipeline groups never loaded): "
+		    "unresolved = %s", config->unresolved_mailto);
+		return actions->data;
+	}
+	return "";
+}
+
+/* Print what the daemon would do: the same disposition, not a copy of it. */
 static void
 print_outcome(const struct route_input *in, const struct route_result *r,
-    const struct config *config, const struct eml *e, bool bystanders)
+    const struct config *config, const struct eml *e, const struct disposition *d)
 {
 	struct strbuf line = STRBUF_INIT;
 	char *text = NULL;
 
-	if (r->unresolved) {
-		printf("result:    unresolved (pipeline groups never loaded): unresolved = %s\n",
-		    config->unresolved == UNRESOLVED_ACCEPT ? "accept, delivered unchanged" :
-		    config->unresolved == UNRESOLVED_TEMPFAIL ? "tempfail, 451 4.3.0" :
-		    config->unresolved_mailto);
-		return;
-	}
 	route_describe_actions(&line, r);
-	/* as the daemon: with other recipients only the trigger goes */
-	printf("result:    %s\n", r->nmailto > 0 ? line.data : bystanders ?
-	    "trigger recipient removed; the other recipients still get it" :
-	    "discarded (no mailto: recipient)");
-	if (r->nmailto > 0) {
-		strbuf_reset(&line);
-		route_trace_header(&line, in);
-		printf("header:    X-Mail2alert: %s\n", line.data);
-	}
-	for (size_t i = 0; i < r->nactions; i++) {
-		const struct action *a = r->actions[i];
+	printf("result:    %s\n", outcome_text(d, config, &line));
+	if (d->outcome == OUTCOME_ROUTED)
+		printf("header:    X-Mail2alert: %s\n", d->trace);
+	for (size_t i = 0; i < d->nposts; i++) {
+		const struct action *a = d->posts[i];
 		char *first;
 
-		if (a->kind != ACTION_SLACK)
-			continue;
 		if (text == NULL)
 			text = mime_body_text(e->content_type.data, e->encoding.data, e->body,
 			    e->body_len, (size_t)config->body_limit);
@@ -365,6 +361,7 @@ cli_dry_run(const struct config *config, const char *eml_path, const char *from,
 	struct route_result result = ROUTE_RESULT_INIT;
 	struct group_index *groups = NULL;
 	struct route_subject subject;
+	struct disposition d;
 	struct route_input in;
 	struct state_doc doc = { 0 };
 	const struct manager *m;
@@ -411,11 +408,12 @@ cli_dry_run(const struct config *config, const char *eml_path, const char *from,
 			strbuf_free(&st);
 		}
 		route_read_subject(&subject, strbuf_str(&e.subject), e.subject.len,
-		    state_file_previous, sstate.len ? &doc.stages : NULL);
+		    sstate.len ? &doc.stages : NULL);
 		if (m->url != NULL && manager_needs_groups(m))
 			groups = load_groups(config, m, &source);
 		route_input_init(&in, m, groups, &subject);
 		route_message(&in, &result);
+		disposition_decide(&d, config, &in, &result, (const char *const *)rcpts, nrcpts);
 		printf("manager:   %s (%s %s)\n", m->name, m->want == WANT_TO ? "to" : "from",
 		    m->want_address);
 		printf("subject:   %s\n", subject.subject);
@@ -429,7 +427,8 @@ cli_dry_run(const struct config *config, const char *eml_path, const char *from,
 		if (source.len)
 			printf("groups:    %s\n", source.data);
 		print_rules(m, &result);
-		print_outcome(&in, &result, config, &e, has_other_recipients(m, rcpts, nrcpts));
+		print_outcome(&in, &result, config, &e, &d);
+		disposition_free(&d);
 		route_subject_free(&subject);
 	}
 	route_result_free(&result);

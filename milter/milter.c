@@ -11,7 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "address.h"
+#include "disposition.h"
 #include "log.h"
 #include "milter.h"
 #include "mime_body.h"
@@ -39,6 +39,7 @@ struct message {
 	/* raw header values, the first of each, cut at MIME_HEADER_MAX */
 	struct strbuf subject, from, content_type, transfer_encoding;
 	int to_headers;
+	int trace_headers;		/* X-Mail2alert headers that came with it */
 	bool wants_body;		/* only for Slack posts */
 	struct strbuf body;		/* raw, cut at body-limit x BODY_RAW_FACTOR */
 	unsigned long noreply;		/* SMFIP_NR_* of the connection: kept */
@@ -96,6 +97,25 @@ queue_id(SMFICTX *ctx)
 	return qid ? qid : "NOQUEUE";
 }
 
+/*
+ * The queue id at end of message is the only macro we read: Postfix need
+ * not send the others (client name and address, auth, rcpt_addr...) for
+ * every message.  An empty list means none for that step.
+ */
+static void
+ask_only_queue_id(SMFICTX *ctx)
+{
+	static const int none[] = { SMFIM_CONNECT, SMFIM_HELO, SMFIM_ENVFROM,
+	    SMFIM_ENVRCPT, SMFIM_DATA, SMFIM_EOH };
+
+	for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
+		if (smfi_setsymlist(ctx, none[i], "") != MI_SUCCESS)
+			log_warning("smfi_setsymlist: cannot drop the macros of step %d", none[i]);
+	}
+	if (smfi_setsymlist(ctx, SMFIM_EOM, "{i}") != MI_SUCCESS)
+		log_warning("smfi_setsymlist: cannot ask for {i} at end of message");
+}
+
 static sfsistat
 cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     unsigned long f2, unsigned long f3, unsigned long *pf0,
@@ -130,9 +150,12 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	config_release(snap);
 	if (msg != NULL)
 		msg->noreply = f1 & noreply;
-	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_ADDRCPT | SMFIF_DELRCPT);
+	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_ADDRCPT | SMFIF_DELRCPT |
+	    SMFIF_SETSYMLIST);
 	*pf1 = f1 & (skip | noreply);
 	*pf2 = *pf3 = 0;
+	if (*pf0 & SMFIF_SETSYMLIST)
+		ask_only_queue_id(ctx);
 	return SMFIS_CONTINUE;
 }
 
@@ -178,12 +201,13 @@ wanted(struct message *msg)
 		msg->decided = true;
 		msg->manager = route_select_manager(msg->config->config, msg->sender,
 		    (const char *const *)msg->recipients, msg->nrecipients);
+		if (msg->manager != NULL)
+			msg->wants_body = manager_posts_to_slack(msg->manager);
 	}
 	if (msg->manager == NULL) {
 		message_reset(msg);
 		return false;
 	}
-	msg->wants_body = manager_posts_to_slack(msg->manager);
 	return true;
 }
 
@@ -222,6 +246,8 @@ cb_header(SMFICTX *ctx, char *name, char *value)
 		keep_first(&msg->transfer_encoding, value);
 	else if (strcasecmp(name, "To") == 0)
 		msg->to_headers++;
+	else if (strcasecmp(name, TRACE_HEADER) == 0)
+		msg->trace_headers++;
 	return go_on(msg, SMFIP_NR_HDR);
 }
 
@@ -245,29 +271,6 @@ cb_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 	return msg->body.len >= limit ? SMFIS_SKIP : SMFIS_CONTINUE;
 }
 
-/* Replace the recipients that made the manager want the message. */
-static int
-replace_recipients(SMFICTX *ctx, const struct message *msg,
-    const char *const *addresses, size_t count)
-{
-	for (size_t i = 0; i < msg->nrecipients; i++) {
-		if (route_is_trigger(msg->manager, msg->recipients[i]) &&
-		    smfi_delrcpt(ctx, msg->recipients[i]) != MI_SUCCESS)
-			return -1;
-	}
-	for (size_t a = 0; a < count; a++) {
-		bool present = false;
-
-		/* an untouched recipient already gets it */
-		for (size_t i = 0; i < msg->nrecipients && !present; i++)
-			present = !route_is_trigger(msg->manager, msg->recipients[i]) &&
-			    address_equal(msg->recipients[i], addresses[a]);
-		if (!present && smfi_addrcpt(ctx, (char *)addresses[a]) != MI_SUCCESS)
-			return -1;
-	}
-	return 0;
-}
-
 /* The To: header becomes the new recipient list. */
 static int
 replace_to_header(SMFICTX *ctx, const struct message *msg,
@@ -285,76 +288,49 @@ replace_to_header(SMFICTX *ctx, const struct message *msg,
 	for (int extra = msg->to_headers; rc == MI_SUCCESS && extra > 1; extra--)
 		rc = smfi_chgheader(ctx, "To", extra, NULL);
 	strbuf_free(&to);
-	return rc == MI_SUCCESS ? 0 : -1;
+	return rc;
 }
 
+/*
+ * Ours is the only trace header: one that came with the message may be
+ * forged to look routed, so it goes before ours is added.
+ */
 static int
-add_trace_header(SMFICTX *ctx, const char *value)
+replace_trace_header(SMFICTX *ctx, const struct message *msg, const char *value)
 {
-	return smfi_addheader(ctx, TRACE_HEADER, (char *)value) == MI_SUCCESS ? 0 : -1;
+	int rc = MI_SUCCESS;
+
+	for (int i = msg->trace_headers; rc == MI_SUCCESS && i > 0; i--)
+		rc = smfi_chgheader(ctx, TRACE_HEADER, i, NULL);
+	return rc == MI_SUCCESS ? smfi_addheader(ctx, TRACE_HEADER, (char *)value) : rc;
 }
 
-/* Does the message go to anyone besides the recipients that triggered it? */
-static bool
-has_bystanders(const struct message *msg)
+/*
+ * Apply the envelope and header changes; the first that fails is logged
+ * by name and stops the rest.
+ */
+static void
+apply_changes(SMFICTX *ctx, const struct message *msg,
+    const struct disposition *d, const char *qid)
 {
-	for (size_t i = 0; i < msg->nrecipients; i++) {
-		if (!route_is_trigger(msg->manager, msg->recipients[i]))
-			return true;
+	for (size_t i = 0; i < d->nremove; i++) {
+		if (smfi_delrcpt(ctx, (char *)d->remove[i]) != MI_SUCCESS) {
+			log_error("%s: smfi_delrcpt <%s> failed", qid, d->remove[i]);
+			return;
+		}
 	}
-	return false;
-}
-
-/* The mailto: targets of a result, in order. */
-static size_t
-mailto_targets(const struct route_result *result, const char **out)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < result->nactions; i++) {
-		if (result->actions[i]->kind == ACTION_MAILTO)
-			out[n++] = result->actions[i]->target;
+	for (size_t i = 0; i < d->nadd; i++) {
+		if (smfi_addrcpt(ctx, (char *)d->add[i]) != MI_SUCCESS) {
+			log_error("%s: smfi_addrcpt <%s> failed", qid, d->add[i]);
+			return;
+		}
 	}
-	return n;
-}
-
-/* SPEC 1.7: the groups a rule needs were never loaded. */
-static sfsistat
-apply_unresolved(SMFICTX *ctx, const struct message *msg,
-    const struct route_input *in, const char *qid)
-{
-	const struct config *config = msg->config->config;
-	struct strbuf line = STRBUF_INIT;
-	sfsistat status = SMFIS_ACCEPT;
-
-	route_describe(&line, in);
-	switch (config->unresolved) {
-	case UNRESOLVED_TEMPFAIL:
-		smfi_setreply(ctx, "451", "4.3.0",
-		    "mail2alert: pipeline groups not loaded yet, try again later");
-		log_warning("%s: %s status=tempfail reason=groups-not-loaded", qid, line.data);
-		status = SMFIS_TEMPFAIL;
-		break;
-	case UNRESOLVED_MAILTO: {
-		const char *fallback = config->unresolved_mailto;
-
-		if (replace_recipients(ctx, msg, &fallback, 1) != 0 ||
-		    replace_to_header(ctx, msg, &fallback, 1) != 0 ||
-		    add_trace_header(ctx, "unresolved") != 0)
-			log_error("%s: cannot rewrite the message; delivered as it was", qid);
-		log_warning("%s: %s to=<%s> status=unresolved reason=groups-not-loaded",
-		    qid, line.data, fallback);
-		break;
+	if (d->nto > 0 && replace_to_header(ctx, msg, d->to, d->nto) != MI_SUCCESS) {
+		log_error("%s: smfi_chgheader/smfi_addheader To failed", qid);
+		return;
 	}
-	case UNRESOLVED_ACCEPT:
-		if (add_trace_header(ctx, "unresolved") != 0)
-			log_error("%s: cannot add " TRACE_HEADER, qid);
-		log_warning("%s: %s status=unresolved reason=groups-not-loaded", qid,
-		    line.data);
-		break;
-	}
-	strbuf_free(&line);
-	return status;
+	if (d->trace != NULL && replace_trace_header(ctx, msg, d->trace) != MI_SUCCESS)
+		log_error("%s: smfi_addheader " TRACE_HEADER " failed", qid);
 }
 
 static struct slack_post *
@@ -374,67 +350,79 @@ build_post(const struct message *msg, const struct route_input *in,
 	return post;
 }
 
-/* Hand every slack: action to the worker; it never makes us wait. */
+/* Hand every chat post to the worker; it never makes us wait. */
 static void
-queue_slack_posts(const struct message *msg, const struct route_input *in,
-    const struct route_result *result, const char *qid)
+queue_posts(const struct message *msg, const struct route_input *in,
+    const struct disposition *d, const char *qid)
 {
 	const struct config *config = msg->config->config;
 	char *body_text = NULL;
 
-	for (size_t i = 0; i < result->nactions; i++) {
-		if (result->actions[i]->kind != ACTION_SLACK)
-			continue;
+	for (size_t i = 0; i < d->nposts; i++) {
 		if (body_text == NULL)
 			body_text = mime_body_text(strbuf_str(&msg->content_type)[0] ?
 			    msg->content_type.data : NULL, msg->transfer_encoding.data,
 			    strbuf_str(&msg->body), msg->body.len, (size_t)config->body_limit);
-		slack_enqueue(build_post(msg, in, result->actions[i], body_text, qid),
+		slack_enqueue(build_post(msg, in, d->posts[i], body_text, qid),
 		    (size_t)config->slack_queue_size);
 	}
 	free(body_text);
 }
 
 static sfsistat
-apply_result(SMFICTX *ctx, const struct message *msg,
+apply_disposition(SMFICTX *ctx, const struct message *msg,
     const struct route_input *in, const struct route_result *result,
-    const char *qid)
+    const struct disposition *d, const char *qid)
 {
-	struct strbuf line = STRBUF_INIT, trace = STRBUF_INIT;
-	const char **targets = xcalloc(result->nactions, sizeof(char *));
-	size_t ntargets = mailto_targets(result, targets);
-	sfsistat status = SMFIS_ACCEPT;
+	struct strbuf line = STRBUF_INIT;
 
-	route_describe(&line, in);
-	route_describe_actions(&line, result);
-	queue_slack_posts(msg, in, result, qid);
-	if (ntargets == 0 && has_bystanders(msg)) {
-		/* discarding would lose the mail of recipients the rules are not about */
-		if (replace_recipients(ctx, msg, NULL, 0) != 0)
-			log_error("%s: cannot remove the trigger recipient", qid);
-		log_info("%s: %s status=trigger-removed", qid, line.data);
-	} else if (ntargets == 0) {
-		log_info("%s: %s status=discarded", qid, line.data);
-		status = SMFIS_DISCARD;
-	} else {
-		route_trace_header(&trace, in);
-		if (replace_recipients(ctx, msg, targets, ntargets) != 0 ||
-		    replace_to_header(ctx, msg, targets, ntargets) != 0 ||
-		    add_trace_header(ctx, trace.data) != 0)
-			log_error("%s: milter modification failed; Postfix keeps the message as it was", qid);
-		log_info("%s: %s status=routed", qid, line.data);
-	}
-	free(targets);
+	disposition_describe(&line, d, in, result);
+	if (disposition_is_unresolved(d->outcome))
+		log_warning("%s: %s", qid, line.data);
+	else
+		log_info("%s: %s", qid, line.data);
 	strbuf_free(&line);
-	strbuf_free(&trace);
-	return status;
+	queue_posts(msg, in, d, qid);
+	apply_changes(ctx, msg, d, qid);
+	switch (d->outcome) {
+	case OUTCOME_TEMPFAIL:
+		smfi_setreply(ctx, DISPOSITION_TEMPFAIL_CODE, DISPOSITION_TEMPFAIL_XCODE,
+		    DISPOSITION_TEMPFAIL_TEXT);
+		return SMFIS_TEMPFAIL;
+	case OUTCOME_DISCARDED:
+		return SMFIS_DISCARD;
+	default:
+		return SMFIS_ACCEPT;
+	}
 }
 
-static enum stage_status
-previous_state(const char *pipeline, const char *stage, void *arg)
+/*
+ * How often a message is routed again because another message of its
+ * stage changed the state in between; more would mean a storm of copies,
+ * and the last decision is then kept without recording it.
+ */
+#define ROUTE_TRIES 4
+
+/*
+ * Edge-detect, route and decide; record the stage's new state unless the
+ * message is tempfailed (it comes back) or another copy came first.
+ */
+static void
+decide(const struct message *msg, struct route_subject *subject,
+    const struct group_index *groups, struct route_input *in,
+    struct route_result *result, struct disposition *d)
 {
-	(void)arg;
-	return stage_state_get(pipeline, stage);
+	for (int tries = 1;; tries++) {
+		stage_states_observe(subject);
+		route_input_init(in, msg->manager, groups, subject);
+		route_message(in, result);
+		disposition_decide(d, msg->config->config, in, result,
+		    (const char *const *)msg->recipients, msg->nrecipients);
+		if (d->outcome == OUTCOME_TEMPFAIL || stage_states_commit(subject) ||
+		    tries == ROUTE_TRIES)
+			return;
+		disposition_free(d);
+	}
 }
 
 static sfsistat
@@ -444,31 +432,24 @@ cb_eom(SMFICTX *ctx)
 	struct route_result result = ROUTE_RESULT_INIT;
 	struct groups_snapshot *groups = NULL;
 	struct route_subject subject;
+	struct disposition d;
 	struct route_input in;
 	const char *qid = queue_id(ctx);
 	sfsistat status;
 
 	if (!wanted(msg))
 		return SMFIS_ACCEPT;
-	route_read_subject(&subject, strbuf_str(&msg->subject), msg->subject.len,
-	    previous_state, NULL);
+	route_read_subject(&subject, strbuf_str(&msg->subject), msg->subject.len, NULL);
 	if (msg->manager->url != NULL)
 		groups = groups_acquire(msg->manager->name);
-	route_input_init(&in, msg->manager, groups ? groups->index : NULL, &subject);
-	route_message(&in, &result);
-	if (result.unresolved)
-		status = apply_unresolved(ctx, msg, &in, qid);
-	else
-		status = apply_result(ctx, msg, &in, &result, qid);
-	/* A tempfailed message comes back: its event must not count twice. */
-	if (subject.is_stage && subject.event != EVENT_NONE && status != SMFIS_TEMPFAIL)
-		stage_state_set(subject.stage.pipeline, subject.stage.stage,
-		    stage_status_after(subject.event));
+	decide(msg, &subject, groups ? groups->index : NULL, &in, &result, &d);
+	status = apply_disposition(ctx, msg, &in, &result, &d, qid);
 	if (subject.event != subject.parsed)
 		log_info("%s: pipeline=%s stage=%s parsed=%s previous=%s event=%s "
 		    "reason=edge-detection", qid, subject.stage.pipeline, subject.stage.stage,
 		    event_name(subject.parsed), stage_status_name(subject.previous),
 		    event_name(subject.event));
+	disposition_free(&d);
 	route_result_free(&result);
 	groups_release(groups);
 	route_subject_free(&subject);

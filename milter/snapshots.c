@@ -132,25 +132,25 @@ groups_publish(const char *manager, struct group_index *index)
 	changed();
 }
 
-enum stage_status
-stage_state_get(const char *pipeline, const char *stage)
+void
+stage_states_observe(struct route_subject *subject)
 {
-	enum stage_status status;
-
 	pthread_mutex_lock(&stage_lock);
-	status = stage_table_get(&stage_states, pipeline, stage);
+	route_subject_observe(subject, &stage_states);
 	pthread_mutex_unlock(&stage_lock);
-	return status;
 }
 
-void
-stage_state_set(const char *pipeline, const char *stage,
-    enum stage_status status)
+bool
+stage_states_commit(const struct route_subject *subject)
 {
+	bool committed;
+
 	pthread_mutex_lock(&stage_lock);
-	stage_table_set(&stage_states, pipeline, stage, status);
+	committed = route_subject_commit(subject, &stage_states);
 	pthread_mutex_unlock(&stage_lock);
-	changed();
+	if (committed)
+		changed();
+	return committed;
 }
 
 size_t

@@ -15,6 +15,7 @@
 #include "config.h"
 #include "event.h"
 #include "group_index.h"
+#include "route.h"
 #include "slack_post.h"
 #include "stage_table.h"
 #include "state_doc.h"
@@ -42,10 +43,12 @@ void groups_release(struct groups_snapshot *snap);
 /* Publish a new index for a manager (takes ownership). */
 void groups_publish(const char *manager, struct group_index *index);
 
-/* Stage states, shared by all connections (a short lock inside). */
-enum stage_status stage_state_get(const char *pipeline, const char *stage);
-void stage_state_set(const char *pipeline, const char *stage,
-    enum stage_status status);
+/*
+ * Stage states, shared by all connections, each call a short lock: see
+ * route_subject_observe and route_subject_commit.
+ */
+void stage_states_observe(struct route_subject *subject);
+bool stage_states_commit(const struct route_subject *subject);
 
 /* Seed states of stages not known yet (cctray); returns how many. */
 size_t stage_states_seed(const struct stage_table *seed);

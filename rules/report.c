@@ -65,7 +65,7 @@ pipeline_json(const struct manager *m, const struct group_index *groups,
 		struct route_input in;
 
 		strbuf_addf(&raw, "Stage [%s/1/stage/1] %s", pipeline, event_texts[e]);
-		route_read_subject(&subject, raw.data, raw.len, NULL, NULL);
+		route_read_subject(&subject, raw.data, raw.len, NULL);
 		route_input_init(&in, m, groups, &subject);
 		route_message(&in, &result);
 		for (size_t r = 0; r < m->nrules; r++)

@@ -41,15 +41,34 @@ route_is_trigger(const struct manager *manager, const char *recipient)
 
 void
 route_read_subject(struct route_subject *out, const char *raw, size_t len,
-    route_previous_fn previous, void *arg)
+    const struct stage_table *states)
 {
 	memset(out, 0, sizeof(*out));
 	out->subject = header_decode(raw, len);
 	out->is_stage = gocd_parse_subject(out->subject, &out->stage);
 	out->parsed = out->is_stage ? out->stage.event : EVENT_NONE;
-	if (out->is_stage && previous != NULL)
-		out->previous = previous(out->stage.pipeline, out->stage.stage, arg);
-	out->event = edge_detect(out->previous, out->parsed);
+	route_subject_observe(out, states);
+}
+
+void
+route_subject_observe(struct route_subject *s, const struct stage_table *states)
+{
+	s->previous = STAGE_UNKNOWN;
+	if (s->is_stage && states != NULL)
+		s->previous = stage_table_get(states, s->stage.pipeline, s->stage.stage);
+	s->event = edge_detect(s->previous, s->parsed);
+}
+
+bool
+route_subject_commit(const struct route_subject *s, struct stage_table *states)
+{
+	if (!s->is_stage || s->event == EVENT_NONE)
+		return true;
+	if (stage_table_get(states, s->stage.pipeline, s->stage.stage) != s->previous)
+		return false;
+	stage_table_set(states, s->stage.pipeline, s->stage.stage,
+	    stage_status_after(s->event));
+	return true;
 }
 
 void

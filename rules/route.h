@@ -15,6 +15,7 @@
 #include "config.h"
 #include "gocd_subject.h"
 #include "group_index.h"
+#include "stage_table.h"
 #include "strbuf.h"
 
 /*
@@ -26,10 +27,6 @@ const struct manager *route_select_manager(const struct config *config,
 
 /* Whether recipient is one the manager's wish is about (to managers). */
 bool route_is_trigger(const struct manager *manager, const char *recipient);
-
-/* The previous state of a stage, for edge detection. */
-typedef enum stage_status (*route_previous_fn)(const char *pipeline,
-    const char *stage, void *arg);
 
 /* What the Subject of a wanted message says, read as the daemon reads it. */
 struct route_subject {
@@ -43,10 +40,22 @@ struct route_subject {
 
 /*
  * Decode the raw Subject (len bytes), parse it as a GoCD stage subject and
- * edge-detect its event against previous() (NULL: nothing known).
+ * edge-detect its event against states (NULL: nothing known).
  */
 void route_read_subject(struct route_subject *out, const char *raw, size_t len,
-    route_previous_fn previous, void *arg);
+    const struct stage_table *states);
+
+/*
+ * Edge detection in two steps, each done under the one lock that guards
+ * the daemon's table: observe reads the stage's previous state and sets
+ * previous and event; commit records the state after the event, but only
+ * if the stage is still in the state observe saw.  When commit returns
+ * false another message of the stage came first: observe again (and route
+ * again), so two copies of one "failed" mail cannot both be BREAKS.  A
+ * message that is tempfailed is never committed: it comes back.
+ */
+void route_subject_observe(struct route_subject *s, const struct stage_table *states);
+bool route_subject_commit(const struct route_subject *s, struct stage_table *states);
 void route_subject_free(struct route_subject *s);
 
 struct route_input {

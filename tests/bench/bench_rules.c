@@ -298,12 +298,6 @@ make_subjects(size_t n, size_t ngroups, size_t per_group)
 	return s;
 }
 
-static enum stage_status
-previous_from_table(const char *pipeline, const char *stage, void *arg)
-{
-	return stage_table_get(arg, pipeline, stage);
-}
-
 struct route_bench {
 	double ns_per_msg;	/* median over batches, wall clock */
 	double cpu_ns_per_msg;	/* median over batches, thread CPU time */
@@ -329,7 +323,7 @@ bench_route(const struct manager *m, const struct group_index *index,
 		struct route_subject s;
 		struct route_input in;
 
-		route_read_subject(&s, subjects[i].raw, subjects[i].len, previous_from_table, stages);
+		route_read_subject(&s, subjects[i].raw, subjects[i].len, stages);
 		route_input_init(&in, m, index, &s);
 		route_message(&in, &result);
 		route_subject_free(&s);
@@ -343,7 +337,7 @@ bench_route(const struct manager *m, const struct group_index *index,
 			struct route_input in;
 
 			next = (next + 1) % nsubjects;
-			route_read_subject(&s, sj->raw, sj->len, previous_from_table, stages);
+			route_read_subject(&s, sj->raw, sj->len, stages);
 			route_input_init(&in, m, index, &s);
 			route_message(&in, &result);
 			actions += result.nactions;
@@ -362,7 +356,7 @@ bench_route(const struct manager *m, const struct group_index *index,
 			struct route_subject s;
 
 			next = (next + 1) % nsubjects;
-			route_read_subject(&s, sj->raw, sj->len, previous_from_table, stages);
+			route_read_subject(&s, sj->raw, sj->len, stages);
 			route_subject_free(&s);
 		}
 		tr[b] = (cpu_ns() - t0) / (double)batch;

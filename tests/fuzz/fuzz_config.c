@@ -30,6 +30,7 @@
 
 #include "address.h"
 #include "config.h"
+#include "disposition.h"
 #include "fuzz_common.h"
 #include "group_index.h"
 #include "name_map.h"
@@ -82,11 +83,42 @@ fixed_groups(void)
 	return g;
 }
 
-static enum stage_status
-previous_failure(const char *pipeline, const char *stage, void *arg)
+/* Read a subject as the daemon does, the stage failed before if asked. */
+static void
+read_subject(struct route_subject *subject, const char *raw, bool failed_before)
 {
-	(void)pipeline, (void)stage, (void)arg;
-	return STAGE_FAILURE;
+	struct stage_table failed = STAGE_TABLE_INIT;
+
+	route_read_subject(subject, raw, strlen(raw), NULL);
+	if (failed_before && subject->is_stage) {
+		stage_table_set(&failed, subject->stage.pipeline, subject->stage.stage,
+		    STAGE_FAILURE);
+		route_subject_observe(subject, &failed);
+	}
+	stage_table_free(&failed);
+}
+
+/* The disposition only moves triggers and only adds mailto: targets. */
+static void
+check_disposition(const struct config *c, const struct route_input *in,
+    const struct route_result *result)
+{
+	static const char *const rcpts[] = { "<mail2alert@example.com>", "<a@b.c>" };
+	struct disposition d;
+	struct strbuf sb = STRBUF_INIT;
+
+	disposition_decide(&d, c, in, result, rcpts, 2);
+	for (size_t i = 0; i < d.nremove; i++)
+		FUZZ_CHECK(route_is_trigger(in->manager, d.remove[i]), "removes a bystander");
+	FUZZ_CHECK(result->unresolved == disposition_is_unresolved(d.outcome),
+	    "outcome %s", disposition_outcome_name(d.outcome));
+	FUZZ_CHECK((d.outcome == OUTCOME_ROUTED) == (!result->unresolved &&
+	    result->nmailto > 0), "routed without targets");
+	FUZZ_CHECK(d.nadd <= d.nto && d.nto <= result->nmailto + 1, "adds %zu of %zu",
+	    d.nadd, d.nto);
+	disposition_describe(&sb, &d, in, result);
+	strbuf_free(&sb);
+	disposition_free(&d);
 }
 
 static void
@@ -139,8 +171,8 @@ check_ids(const struct manager *m)
 }
 
 static void
-check_route(const struct manager *m, const struct group_index *groups,
-    const char *raw, bool with_previous)
+check_route(const struct config *c, const struct manager *m,
+    const struct group_index *groups, const char *raw, bool with_previous)
 {
 	struct route_subject subject;
 	struct route_input in;
@@ -148,8 +180,7 @@ check_route(const struct manager *m, const struct group_index *groups,
 	struct strbuf sb = STRBUF_INIT;
 	size_t nmailto = 0;
 
-	route_read_subject(&subject, raw, strlen(raw),
-	    with_previous ? previous_failure : NULL, NULL);
+	read_subject(&subject, raw, with_previous);
 	route_input_init(&in, m, groups, &subject);
 	route_message(&in, &result);
 	FUZZ_CHECK(result.nactions <= m->naction_ids, "%zu actions, %u ids",
@@ -187,6 +218,7 @@ check_route(const struct manager *m, const struct group_index *groups,
 			    rule->actions[a].text, r);
 		}
 	}
+	check_disposition(c, &in, &result);
 	route_describe(&sb, &in);
 	route_trace_header(&sb, &in);
 	route_describe_actions(&sb, &result);
@@ -273,8 +305,8 @@ route_all(const struct config *c)
 		cJSON *report;
 
 		for (size_t s = 0; s < sizeof(subjects) / sizeof(subjects[0]); s++) {
-			check_route(m, groups, subjects[s], s % 2 == 0);
-			check_route(m, NULL, subjects[s], s % 2 == 1);
+			check_route(c, m, groups, subjects[s], s % 2 == 0);
+			check_route(c, m, NULL, subjects[s], s % 2 == 1);
 		}
 		report = report_manager(m, groups);
 		FUZZ_CHECK(report != NULL, "no report");

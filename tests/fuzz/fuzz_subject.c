@@ -48,14 +48,6 @@ check_parse(const char *subject)
 	FUZZ_CHECK(strstr(subject, st.stage) != NULL, "stage not in subject");
 }
 
-static enum stage_status
-previous_state(const char *pipeline, const char *stage, void *arg)
-{
-	FUZZ_CHECK(fuzz_is_gocd_name(pipeline, GOCD_NAME_MAX) &&
-	    fuzz_is_gocd_name(stage, GOCD_NAME_MAX), "previous() asked about a non-name");
-	return *(const enum stage_status *)arg;
-}
-
 static void
 check_route_read(const uint8_t *data, size_t size, const char *decoded)
 {
@@ -64,12 +56,22 @@ check_route_read(const uint8_t *data, size_t size, const char *decoded)
 	struct gocd_subject st;
 	bool is_stage = gocd_parse_subject(decoded, &st);
 
-	route_read_subject(&rs, (const char *)data, size, previous_state, &previous);
+	struct stage_table states = STAGE_TABLE_INIT;
+
+	if (is_stage)
+		stage_table_set(&states, st.pipeline, st.stage, previous);
+	route_read_subject(&rs, (const char *)data, size, &states);
 	FUZZ_CHECK(strcmp(rs.subject, decoded) == 0, "route_read_subject decodes differently");
 	FUZZ_CHECK(rs.is_stage == is_stage, "route_read_subject parses differently");
 	FUZZ_CHECK(rs.parsed == (is_stage ? st.event : EVENT_NONE), "parsed event");
 	FUZZ_CHECK(rs.event == edge_detect(is_stage ? previous : STAGE_UNKNOWN, rs.parsed),
 	    "edge detection");
+	/* commit records the state after the event, once: then the state moved */
+	FUZZ_CHECK(route_subject_commit(&rs, &states), "commit of an unchanged stage");
+	if (is_stage && rs.event != EVENT_NONE)
+		FUZZ_CHECK(stage_table_get(&states, st.pipeline, st.stage) ==
+		    stage_status_after(rs.event), "commit did not record the state");
+	stage_table_free(&states);
 	route_subject_free(&rs);
 }
 

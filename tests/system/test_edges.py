@@ -3,6 +3,9 @@ the pipeline/stage; cctray.xml seeds the states."""
 
 import pytest
 
+from tests.lab.gocdmail import stage_subject
+from tests.lab.milterclient import MilterSession, added_recipients
+
 from tests.system.m2a_helpers import (GOCD_SENDER, TRIGGER, assert_discarded, deliver,
                                       gocd_config, gocd_mail, rule, trace)
 
@@ -116,3 +119,35 @@ def test_states_seen_in_mail_win_over_the_seed(gocd, milter, mta, sink):
     n = gocd.count("admin")
     gocd.wait_for_requests("admin", n + 2, timeout=15)
     assert route(mta, sink, "api", "build", "failed") == "FAILS"
+
+
+
+def test_concurrent_copies_make_one_breaks(gocd, milter):
+    """Copies of one "failed" mail that reach the end of the message at the
+    same instant all read the stage's state "success"; only one of them may
+    become BREAKS, the others are FAILS.  Postfix cannot line sessions up
+    like that, so this speaks the milter protocol itself: every copy is
+    held just before its end of message, then all are released at once."""
+    copies, rounds = 6, 5
+    gocd.set_groups({"team-a": ["race%d" % n for n in range(rounds)]})
+    m2a = milter(gocd_config(*per_event_rules()))
+    address = m2a.sock[1:] if m2a.sock[0] == "inet" else m2a.sock[1]
+
+    def session(pipeline, text):
+        s = MilterSession(tuple(address) if isinstance(address, tuple) else address)
+        s.envelope(GOCD_SENDER, [TRIGGER])
+        s.headers([("Subject", stage_subject(pipeline, "build", text))])
+        return s
+
+    for n in range(rounds):
+        pipeline = "race%d" % n
+        with session(pipeline, "passed") as first:
+            assert added_recipients(first.end_of_message("Q%dP" % n)) == ["passes@example.com"]
+        held = [session(pipeline, "failed") for _ in range(copies)]
+        for i, s in enumerate(held):            # back to back, no reply read
+            s.send_end_of_message("Q%dF%d" % (n, i))
+        got = sorted(added_recipients(s.read_end_of_message())[0] for s in held)
+        for s in held:
+            s.close()
+        assert got == ["breaks@example.com"] + ["fails@example.com"] * (copies - 1), \
+            "round %d: %r" % (n, got)

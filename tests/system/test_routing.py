@@ -49,6 +49,16 @@ def test_trace_header_exact_text(groups, milter, mta, sink):
     assert x_mail2alert(m) == ["gocd; pipeline=api; stage=build; event=BREAKS"]
 
 
+def test_forged_trace_headers_are_replaced(groups, milter, mta, sink):
+    """X-Mail2alert is ours: copies that came with the mail (a forgery that
+    would make it look routed elsewhere) go when ours is added."""
+    milter(gocd_config(rule("mailto:team-a@example.com")))
+    forged = [("X-Mail2alert", "gocd; pipeline=evil; stage=x; event=FIXED"),
+              ("x-mail2alert", "unresolved")]
+    _, m = deliver(mta, sink, gocd_mail("api", "build", "broken", extra_headers=forged))
+    assert x_mail2alert(m) == ["gocd; pipeline=api; stage=build; event=BREAKS"]
+
+
 def test_rules_union_deduplicated_in_order(groups, milter, mta, sink):
     milter(gocd_config(
         rule(["mailto:a1@example.com", "mailto:a2@example.com"]),
