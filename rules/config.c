@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "config_read.h"
-#include "name_map.h"
+#include "route.h"
 #include "xalloc.h"
 
 bool
@@ -78,50 +78,22 @@ gocd_api_name(enum gocd_api api)
 }
 
 /*
- * Number what routing needs to compare, once at load instead of for every
- * message: equal actions share an id, equal regexes share an id, group
- * arguments get their hash, in_subject words are lower-cased.  Also the
- * facts callers ask about the manager.
+ * What is worked out once a manager is read: the facts callers ask about
+ * (manager_posts_to_slack, manager_needs_groups), in_subject words in
+ * lower case, and the compiled rules routing uses (route.h).
  */
 static void
 index_manager(struct manager *m)
 {
-	const struct action **distinct = NULL;
-	const char **regexes = NULL;
-	size_t cap = 0, rcap = 0;
-
 	for (size_t r = 0; r < m->nrules; r++) {
 		struct rule *rule = &m->rules[r];
 
 		for (size_t a = 0; a < rule->nactions; a++) {
-			unsigned id = 0;
-
 			if (rule->actions[a].kind == ACTION_SLACK)
 				m->posts_to_slack = true;
-			while (id < m->naction_ids && !action_same(distinct[id], &rule->actions[a]))
-				id++;
-			if (id == m->naction_ids) {
-				distinct = xgrow(distinct, &cap, id + 1, sizeof(*distinct));
-				distinct[m->naction_ids++] = &rule->actions[a];
-			}
-			rule->actions[a].id = id;
 		}
 		if (rule->function == FILTER_IN_GROUP || rule->function == FILTER_NAME_LIKE)
 			m->needs_groups = true;
-		if (rule->function == FILTER_IN_GROUP)
-			rule->group_hash = name_hash(rule->args[0], strlen(rule->args[0]));
-		if (rule->function == FILTER_NAME_LIKE) {
-			unsigned id = 0;
-
-			rule->group_hash = name_hash(rule->args[1], strlen(rule->args[1]));
-			while (id < m->nregex_ids && strcmp(regexes[id], rule->args[0]) != 0)
-				id++;
-			if (id == m->nregex_ids) {
-				regexes = xgrow(regexes, &rcap, id + 1, sizeof(*regexes));
-				regexes[m->nregex_ids++] = rule->args[0];
-			}
-			rule->regex_id = id;
-		}
 		if (rule->function == FILTER_IN_SUBJECT) {
 			for (size_t i = 0; i < rule->nargs; i++) {
 				for (char *c = rule->args[i]; *c; c++)
@@ -129,8 +101,7 @@ index_manager(struct manager *m)
 			}
 		}
 	}
-	free(distinct);
-	free(regexes);
+	m->routes = route_rules_compile(m);
 }
 
 /* The checks of a manager that span several keys. */
@@ -301,6 +272,7 @@ config_free(struct config *c)
 	for (size_t i = 0; i < c->nmanagers; i++) {
 		struct manager *m = &c->managers[i];
 
+		route_rules_free(m->routes);
 		for (size_t r = 0; r < m->nrules; r++)
 			config_free_rule(&m->rules[r]);
 		free(m->rules);

@@ -9,10 +9,8 @@
 #ifndef MAIL2ALERT_CONFIG_H
 #define MAIL2ALERT_CONFIG_H
 
-#include <regex.h>
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
 
 #include "config_enums.h"
 #include "event.h"
@@ -36,7 +34,6 @@ struct action {
 	char *target;		/* address, or "#channel" / "@user" */
 	enum slack_style style;
 	char *text;		/* as written in the config, for reports */
-	unsigned id;		/* equal for actions routing treats as one */
 };
 
 enum filter_function {
@@ -53,15 +50,12 @@ struct rule {
 	enum filter_function function;
 	char **args;
 	size_t nargs;
-	regex_t regex;		/* FILTER_NAME_LIKE only */
-	bool regex_compiled;
-	bool regex_has_group;	/* the regex has a capture group */
-	unsigned regex_id;	/* equal for rules with the same regex text */
-	uint32_t group_hash;	/* name_hash of the group argument */
 	struct action *actions;
 	size_t nactions;
 	int line;		/* where the rule starts, for reports */
 };
+
+struct route_rules;
 
 enum want_kind {
 	WANT_TO,
@@ -85,8 +79,7 @@ struct manager {
 	long poll_interval;	/* seconds */
 	struct rule *rules;
 	size_t nrules;
-	unsigned naction_ids;	/* distinct actions (route dedup table size) */
-	unsigned nregex_ids;	/* distinct name_like regexes */
+	struct route_rules *routes;	/* compiled by route.c at load (route.h) */
 	bool posts_to_slack;	/* a rule has a slack: action (the body is needed) */
 	bool needs_groups;	/* a rule needs the pipeline groups */
 };

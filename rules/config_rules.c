@@ -8,6 +8,7 @@
 
 #include "address.h"
 #include "config_read.h"
+#include "pattern.h"
 #include "strbuf.h"
 #include "xalloc.h"
 
@@ -116,24 +117,21 @@ static const struct {
 #define NFUNCTIONS (sizeof(functions) / sizeof(functions[0]))
 
 /*
- * Compile the regex of a name_like rule (args[0]); what names the error:
- * "regex" for a filter, "release-pattern" for a team.
+ * Check that the regex of a name_like rule (args[0]) compiles; what names
+ * it in the error: "regex" for a filter, "release-pattern" for a team.
+ * route_rules_compile compiles it for routing once the manager is read.
  */
 static bool
-compile_regex(struct config_parse *p, const config_setting_t *at, const char *key,
-    const char *what, struct rule *r)
+check_regex(struct config_parse *p, const config_setting_t *at, const char *key,
+    const char *what, const struct rule *r)
 {
-	int rc = regcomp(&r->regex, r->args[0], REG_EXTENDED);
+	char why[256];
+	struct pattern *compiled = pattern_compile(r->args[0], why, sizeof(why));
 
-	if (rc != 0) {
-		char why[128];
-
-		regerror(rc, &r->regex, why, sizeof(why));
+	if (compiled == NULL)
 		return config_fail(p, at, key, "%s \"%s\" does not compile: %s", what,
 		    r->args[0], why);
-	}
-	r->regex_compiled = true;
-	r->regex_has_group = r->regex.re_nsub > 0;
+	pattern_free(compiled);
 	return true;
 }
 
@@ -174,7 +172,7 @@ config_read_function(struct config_parse *p, const config_setting_t *filter,
 		return config_fail(p, as ? as : fs, key, "%s takes %s", functions[f].name,
 		    functions[f].usage);
 	if (r->function == FILTER_NAME_LIKE)
-		return compile_regex(p, as, key, "regex", r);
+		return check_regex(p, as, key, "regex", r);
 	return true;
 }
 
@@ -302,7 +300,7 @@ add_team_rule(struct config_parse *p, const config_setting_t *at, const char *ke
 	r->args[0] = xstrdup(arg0);
 	if (arg1 != NULL)
 		r->args[1] = xstrdup(arg1);
-	if (function == FILTER_NAME_LIKE && !compile_regex(p, at, key, "release-pattern", r))
+	if (function == FILTER_NAME_LIKE && !check_regex(p, at, key, "release-pattern", r))
 		return false;
 	r->actions = xcalloc(team->nactions, sizeof(*r->actions));
 	for (size_t a = 0; a < team->nactions; a++) {
@@ -407,8 +405,6 @@ void
 config_free_rule(struct rule *r)
 {
 	config_free_scope(CONFIG_RULE, r);
-	if (r->regex_compiled)
-		regfree(&r->regex);
 	config_free_string_list(r->args, r->nargs);
 	for (size_t a = 0; a < r->nactions; a++) {
 		free(r->actions[a].target);

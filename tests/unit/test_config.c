@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "pattern.h"
 
 #define PATH "test.conf"
 
@@ -49,6 +50,22 @@ parse(const char *text, char *err, size_t errlen)
 {
 	err[0] = '\0';
 	return config_parse(text, PATH, test_env, (void *)env_table, err, errlen);
+}
+
+/* The regex text yields capture from subject, as routing searches it. */
+static void
+expect_capture(const char *regex, const char *subject, const char *capture)
+{
+	char err[256];
+	struct pattern *p = pattern_compile(regex, err, sizeof(err));
+	size_t start, len;
+
+	if (p == NULL)
+		fail_msg("regex \"%s\" does not compile: %s", regex, err);
+	assert_true(pattern_search(p, subject, &start, &len));
+	assert_int_equal(len, strlen(capture));
+	assert_memory_equal(subject + start, capture, len);
+	pattern_free(p);
 }
 
 static struct config *
@@ -154,7 +171,6 @@ test_spec_example(void **state)
 	assert_int_equal(r->function, FILTER_IN_GROUP);
 	assert_int_equal(r->nargs, 1);
 	assert_string_equal(r->args[0], "my-group");
-	assert_false(r->regex_compiled);
 	assert_int_equal(r->nactions, 2);
 	assert_int_equal(r->actions[0].kind, ACTION_MAILTO);
 	assert_string_equal(r->actions[0].target, "team@example.com");
@@ -289,11 +305,11 @@ test_rule_forms(void **state)
 	assert_int_equal(m->rules[2].actions[0].style, SLACK_BRIEF);
 	assert_int_equal(m->rules[3].function, FILTER_NAME_LIKE);
 	assert_int_equal(m->rules[3].line, 9);
-	assert_true(m->rules[3].regex_compiled);
-	assert_true(m->rules[3].regex_has_group);
+	/* the first capture group names the pipeline; without one, the match */
+	expect_capture(m->rules[3].args[0], "ppp-release-1.2.3", "ppp");
 	assert_string_equal(m->rules[3].args[1], "mygroup");
-	assert_true(m->rules[4].regex_compiled);
-	assert_false(m->rules[4].regex_has_group);
+	expect_capture(m->rules[4].args[0], "api-release-1", "api");
+	assert_non_null(m->routes);
 	assert_string_equal(m->rules[4].actions[0].target, "b@example.com");
 	assert_true(manager_needs_groups(m));
 	config_free(c);
