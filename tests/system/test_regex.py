@@ -1,0 +1,74 @@
+"""Regular expressions of pipelines.name_like_in_group and release-pattern
+are PCRE2, the dialect of Python's re that the Python mail2alert's rules
+were written in (SPEC section 3, mail2alert.conf(5)): checked with -t and
+routed with -r against a GoCD stand-in, as an admin migrating would.
+"""
+
+import os
+import re
+import subprocess
+
+REGEX_CONFIG = r"""
+socket = "inet:8895@127.0.0.1";
+managers = (
+  {
+    name = "gocd";
+    url = "@URL@";
+    api = "admin";
+    messages-we-want = { to = "mail2alert@example.com"; };
+    rules = (
+      { filter = { function = "pipelines.name_like_in_group";
+                   args = ["@REGEX@", "apps"]; };     # R1
+        actions = ["mailto:apps@example.com"]; }
+    );
+  }
+);
+"""
+
+
+def run(*args):
+    return subprocess.run([str(a) for a in args], stdin=subprocess.DEVNULL,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30,
+                          universal_newlines=True)
+
+
+def config(test_dir, url, regex):
+    text = REGEX_CONFIG.replace("@URL@", url).replace("@REGEX@", regex)
+    path = os.path.join(test_dir, "regex.conf")
+    with open(path, "w") as f:
+        f.write(text)
+    line = [i + 1 for i, l in enumerate(text.splitlines()) if "# R1" in l][0]
+    return path, line
+
+
+def test_python_regex_routes_by_its_capture(mail2alert_bin, gocd, test_dir):
+    # libconfig reads "\\" as one backslash: the rule says (\w+)-release-\d+
+    path, _ = config(test_dir, gocd.url, r"(\\w+)-release-\\d+")
+    gocd.set_groups({"apps": ["myapp"], "releases": ["myapp-release-12", "myapp-release-d"]})
+    p = run(mail2alert_bin, "-t", "-c", path)
+    assert p.returncode == 0 and p.stdout.strip().endswith("OK (managers=1 rules=1)"), p
+    p = run(mail2alert_bin, "-r", "-c", path)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.splitlines() == [
+        "manager gocd: groups from GoCD (%s)" % gocd.url,
+        "  group apps",
+        "    myapp: no rule",
+        "  group releases",
+        # \w+ captures "myapp", which is in apps
+        "    myapp-release-12",
+        "      PASSES,FAILS,BREAKS,FIXED,CANCELLED -> mailto:apps@example.com",
+        # \d is a digit, not the letter d that POSIX ERE made of it
+        "    myapp-release-d: no rule",
+        "  pipelines no rule covers: myapp myapp-release-d",
+        "  rules that match nothing: none",
+    ], p.stdout
+
+
+def test_regex_that_does_not_compile_names_file_line_and_key(mail2alert_bin, gocd,
+                                                             test_dir):
+    path, line = config(test_dir, gocd.url, r"(\\w+-release-\\d+")
+    p = run(mail2alert_bin, "-t", "-c", path)
+    assert p.returncode == 1 and p.stdout == ""
+    assert re.match(r"mail2alert: %s:%d: managers\[0\]\.rules\[0\]\.filter\.args: "
+                    r"regex \"\(\\w\+-release-\\d\+\" does not compile: .*missing closing "
+                    r"parenthesis" % (re.escape(path), line), p.stderr), p.stderr
