@@ -121,6 +121,8 @@ static const struct {
  * it in the error: "regex" for a filter, "release-pattern" for a team.
  * route_rules_compile compiles it for routing once the manager is read.
  */
+#define REGEX_QUOTE_MAX 80
+
 static bool
 check_regex(struct config_parse *p, const config_setting_t *at, const char *key,
     const char *what, const struct rule *r)
@@ -129,8 +131,10 @@ check_regex(struct config_parse *p, const config_setting_t *at, const char *key,
 	struct pattern *compiled = pattern_compile(r->args[0], why, sizeof(why));
 
 	if (compiled == NULL)
-		return config_fail(p, at, key, "%s \"%s\" does not compile: %s", what,
-		    r->args[0], why);
+		/* a long pattern is cut short, so that why still fits the message */
+		return config_fail(p, at, key, "%s \"%.*s%s\" %s", what,
+		    REGEX_QUOTE_MAX, r->args[0],
+		    strlen(r->args[0]) > REGEX_QUOTE_MAX ? "..." : "", why);
 	pattern_free(compiled);
 	return true;
 }

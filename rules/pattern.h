@@ -14,7 +14,12 @@
 
 struct pattern;
 
-/* Compile text; NULL and the reason in err when it does not compile. */
+/*
+ * Compile text; NULL and the reason in err ("does not compile: ...", or
+ * "is too costly: ..." for a pattern longer than 1024 characters, with groups
+ * nested more than 16 deep, more than 64 repetitions or a count {n,m}
+ * above 255, refused before it is compiled).
+ */
 struct pattern *pattern_compile(const char *text, char *err, size_t errlen);
 
 /*

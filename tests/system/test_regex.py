@@ -72,3 +72,19 @@ def test_regex_that_does_not_compile_names_file_line_and_key(mail2alert_bin, goc
     assert re.match(r"mail2alert: %s:%d: managers\[0\]\.rules\[0\]\.filter\.args: "
                     r"regex \"\(\\w\+-release-\\d\+\" does not compile: .*missing closing "
                     r"parenthesis" % (re.escape(path), line), p.stderr), p.stderr
+
+
+def test_costly_regex_refused_by_check(mail2alert_bin, gocd, test_dir):
+    """Issue 14: stacked quantifiers made glibc's regcomp take exponential
+    memory and crash -t at about 24.  Such patterns are refused, quickly and
+    with a clear message, before they are compiled."""
+    for regex, why in [("a{1,2}" * 70, "more than 64 repetitions"),
+                       ("(" * 24 + "a*" + ")*" * 24, "groups nested more than 16 deep"),
+                       ("a" * 2000, "2000 characters, at most 1024"),
+                       ("(a{1,1000})", "repeats 1000 times, at most 255")]:
+        path, line = config(test_dir, gocd.url, regex)
+        p = run(mail2alert_bin, "-t", "-c", path)
+        assert p.returncode == 1 and p.stdout == "", (regex, p)
+        assert p.stderr.startswith("mail2alert: %s:%d: managers[0].rules[0].filter.args: "
+                                   "regex \"" % (path, line)), p.stderr
+        assert ("is too costly: " + why) in p.stderr, p.stderr

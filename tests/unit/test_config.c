@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "pattern.h"
+#include "strbuf.h"
 
 #define PATH "test.conf"
 
@@ -526,6 +527,108 @@ test_function_errors(void **state)
 	    "does not compile", NULL);
 }
 
+/* Expect the regex of a name_like rule on line 12 to be refused with why. */
+static void
+expect_regex_refused(const char *regex, const char *why)
+{
+	struct strbuf text = STRBUF_INIT, prefix = STRBUF_INIT;
+
+	strbuf_addf(&text, "%s%s%s%s%s%s%s%s%s%s"
+	    "          function = \"pipelines.name_like_in_group\";\n"
+	    "          args = [\"%s\", \"g\"];\n" "%s%s%s%s%s%s",
+	    L01, L02, L03, L04, L05, L06, L07, L08, L09, L10, regex,
+	    L13, L14, L15, L16, L17, L18);
+	strbuf_adds(&prefix, PATH ":12: managers[0].rules[0].filter.args: regex \"");
+	expect_error(text.data, prefix.data, why);
+	strbuf_free(&text);
+	strbuf_free(&prefix);
+}
+
+/*
+ * Patterns whose cost is out of proportion are refused before they are
+ * compiled, naming file, line and key (issue 14: stacked quantifiers made
+ * glibc's regcomp take exponential memory and crash -t).
+ */
+static void
+test_costly_regex_refused(void **state)
+{
+	struct strbuf regex = STRBUF_INIT;
+
+	(void)state;
+	/* 1025 characters */
+	for (int i = 0; i < 1025; i++)
+		strbuf_addc(&regex, 'a');
+	expect_regex_refused(regex.data, "is too costly: 1025 characters, at most 1024");
+	/* 17 groups, one inside the other */
+	strbuf_reset(&regex);
+	for (int i = 0; i < 17; i++)
+		strbuf_addc(&regex, '(');
+	strbuf_adds(&regex, "a");
+	for (int i = 0; i < 17; i++)
+		strbuf_addc(&regex, ')');
+	expect_regex_refused(regex.data, "is too costly: groups nested more than 16 deep");
+	/* 24 stacked quantifiers on nested groups, the crash of issue 14 */
+	strbuf_reset(&regex);
+	for (int i = 0; i < 24; i++)
+		strbuf_addc(&regex, '(');
+	strbuf_adds(&regex, "a*");
+	for (int i = 0; i < 24; i++)
+		strbuf_adds(&regex, ")*");
+	expect_regex_refused(regex.data, "is too costly: groups nested more than 16 deep");
+	strbuf_reset(&regex);
+	for (int i = 0; i < 65; i++)
+		strbuf_adds(&regex, "a?");
+	expect_regex_refused(regex.data, "is too costly: more than 64 repetitions");
+	expect_regex_refused("(a{1,256})", "is too costly: repeats 256 times, at most 255");
+	expect_regex_refused("a{99999999999}", "is too costly: repeats");
+	strbuf_free(&regex);
+}
+
+/* What the cost check must not refuse: escapes, classes, lazy and group syntax. */
+static void
+test_affordable_regex_accepted(void **state)
+{
+	static const char *const ok[] = {
+		"(\\\\w+)-release-\\\\d+", "(?i)^(\\\\S+?)-hotfix", "[(*+?{]+x", "a{255}",
+		"\\\\x{41}{2}", "\\\\p{L}+", "[[:alpha:]]+(?:-\\\\d+)*?", "a{,300}", "x{y}",
+	};
+	struct strbuf regex = STRBUF_INIT;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		struct strbuf text = STRBUF_INIT;
+		char err[1024];
+		struct config *c;
+
+		strbuf_addf(&text, "%s%s%s%s%s%s%s%s%s%s"
+		    "          function = \"pipelines.name_like_in_group\";\n"
+		    "          args = [\"%s\", \"g\"];\n" "%s%s%s%s%s%s",
+		    L01, L02, L03, L04, L05, L06, L07, L08, L09, L10, ok[i],
+		    L13, L14, L15, L16, L17, L18);
+		c = parse(text.data, err, sizeof(err));
+		if (c == NULL)
+			fail_msg("%s refused: %s", ok[i], err);
+		config_free(c);
+		strbuf_free(&text);
+	}
+	/* 64 repetitions and 16 levels are still fine */
+	for (int i = 0; i < 16; i++)
+		strbuf_addc(&regex, '(');
+	for (int i = 0; i < 16; i++)
+		strbuf_adds(&regex, ")?");
+	for (int i = 0; i < 48; i++)
+		strbuf_adds(&regex, "b+?");
+	{
+		char err[256];
+		struct pattern *p = pattern_compile(regex.data, err, sizeof(err));
+
+		if (p == NULL)
+			fail_msg("refused: %s", err);
+		pattern_free(p);
+	}
+	strbuf_free(&regex);
+}
+
 static void
 test_event_errors(void **state)
 {
@@ -730,6 +833,8 @@ main(void)
 		cmocka_unit_test(test_unset_environment),
 		cmocka_unit_test(test_unresolved_invalid),
 		cmocka_unit_test(test_missing_managers),
+		cmocka_unit_test(test_costly_regex_refused),
+		cmocka_unit_test(test_affordable_regex_accepted),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
