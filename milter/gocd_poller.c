@@ -8,11 +8,14 @@
 #include <errno.h>
 #include <malloc.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cctray.h"
 #include "clock_wait.h"
@@ -22,6 +25,9 @@
 #include "log.h"
 #include "snapshots.h"
 #include "xalloc.h"
+
+/* Auto mode on a fallback API asks the admin API again this often. */
+#define AUTO_RETRY_POLLS 10
 
 /* Retry soon after GoCD's 202 "dashboard is being processed". */
 #define POLL_RETRY_PROCESSING 5
@@ -38,6 +44,8 @@ struct poller {
 	struct group_index *fetched;	/* one-shot fetch: kept, not published */
 	bool seeded_at_start;		/* cctray asked once, whatever the groups did */
 	bool one_shot;
+	unsigned polls_since_settled;	/* auto mode on a fallback API */
+	unsigned jitter_seed;		/* rand_r state: differs per daemon and manager */
 	struct poller *next;
 };
 
@@ -54,7 +62,7 @@ struct poll_settings {
 
 static pthread_mutex_t poller_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t poller_wake;
-static volatile bool pollers_stopping;
+static atomic_bool pollers_stopping;
 static unsigned long poll_generation;	/* bumped by "poll now" */
 static struct poller *pollers;
 
@@ -150,6 +158,23 @@ auto_next(enum gocd_api api, long status)
 }
 
 /*
+ * In auto mode, where to start: the API detection settled on, except that
+ * every AUTO_RETRY_POLLS polls the admin API is asked again, so one
+ * transient 401/403 does not leave us on the poorer API for good.
+ */
+static enum gocd_api
+auto_start(struct poller *p)
+{
+	if (p->api_in_use == GOCD_API_AUTO || p->api_in_use == GOCD_API_ADMIN)
+		return GOCD_API_ADMIN;
+	if (++p->polls_since_settled >= AUTO_RETRY_POLLS) {
+		p->polls_since_settled = 0;
+		return GOCD_API_ADMIN;
+	}
+	return p->api_in_use;
+}
+
+/*
  * A parse of a large document leaves glibc's arena of this thread holding
  * megabytes it will not need until the next change; give them back.
  */
@@ -171,8 +196,7 @@ enum poll_outcome {
 static enum poll_outcome
 poll_once(struct poller *p, const struct poll_settings *s, char *why, size_t whylen)
 {
-	enum gocd_api api = s->api != GOCD_API_AUTO ? s->api :
-	    p->api_in_use != GOCD_API_AUTO ? p->api_in_use : GOCD_API_ADMIN;
+	enum gocd_api api = s->api != GOCD_API_AUTO ? s->api : auto_start(p);
 	struct http_response resp;
 	struct group_index *index;
 
@@ -198,6 +222,14 @@ poll_once(struct poller *p, const struct poll_settings *s, char *why, size_t why
 		log_info("manager=%s api=%s: using %s", p->manager, gocd_api_name(api),
 		    endpoints[api].path);
 		p->api_in_use = api;
+		p->polls_since_settled = 0;
+	}
+	if (resp.status == 304 && (api != GOCD_API_ADMIN || p->etag == NULL)) {
+		/* "not modified" since a document we never had: not a success */
+		snprintf(why, whylen, "%s%s: HTTP 304 without a cached answer", s->log_url,
+		    endpoints[api].path);
+		http_response_free(&resp);
+		return POLL_FAILED;
 	}
 	if (resp.status == 304) {
 		http_response_free(&resp);
@@ -292,7 +324,7 @@ next_delay(struct poller *p, enum poll_outcome outcome, int interval)
 	if (delay > POLL_BACKOFF_MAX && interval < POLL_BACKOFF_MAX)
 		delay = POLL_BACKOFF_MAX;
 	/* up to 10% jitter, so many daemons do not poll GoCD in step */
-	return (int)(delay + (delay >= 10 ? random() % (delay / 10) : 0));
+	return (int)(delay + (delay >= 10 ? rand_r(&p->jitter_seed) % (delay / 10) : 0));
 }
 
 static void
@@ -385,6 +417,8 @@ pollers_start(const struct config *config)
 			continue;
 		p = xcalloc(1, sizeof(*p));
 		p->manager = xstrdup(m->name);
+		p->jitter_seed = (unsigned)time(NULL) ^ (unsigned)getpid() ^
+		    (unsigned)(uintptr_t)p;
 		rc = pthread_create(&p->thread, NULL, poller_main, p);
 		if (rc != 0) {
 			log_error("manager=%s: cannot start the GoCD poller: %s", m->name,

@@ -44,6 +44,25 @@ on_body(char *data, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
+/*
+ * An entity tag as RFC 9110 8.8.3 allows: visible ASCII and obs-text, no
+ * space or control.  Anything else is not kept, so it cannot be echoed
+ * into the next request's If-None-Match (a bare CR would split it).
+ */
+static bool
+etag_is_clean(const char *v, size_t len)
+{
+	if (len == 0)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)v[i];
+
+		if (c <= 0x20 || c == 0x7F)
+			return false;
+	}
+	return true;
+}
+
 static size_t
 on_header(char *data, size_t size, size_t n, void *arg)
 {
@@ -69,7 +88,7 @@ on_header(char *data, size_t size, size_t n, void *arg)
 		    v[vlen - 1] == ' '))
 			vlen--;
 		free(t->resp->etag);
-		t->resp->etag = xstrndup(v, vlen);
+		t->resp->etag = etag_is_clean(v, vlen) ? xstrndup(v, vlen) : NULL;
 	}
 	return len;
 }
@@ -84,7 +103,7 @@ on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
 	(void)dlnow;
 	(void)ultotal;
 	(void)ulnow;
-	return req->stop != NULL && *req->stop;	/* non-zero aborts */
+	return req->stop != NULL && atomic_load(req->stop);	/* non-zero aborts */
 }
 
 static struct curl_slist *

@@ -9,6 +9,7 @@
 #ifndef MAIL2ALERT_HTTP_H
 #define MAIL2ALERT_HTTP_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -28,7 +29,7 @@ struct http_request {
 	long timeout;			/* total seconds; 0: HTTP_TOTAL_TIMEOUT */
 	long connect_timeout;		/* seconds; 0: HTTP_CONNECT_TIMEOUT */
 	const char *ca_file;		/* CA bundle, or NULL: the system's */
-	const volatile bool *stop;	/* abort the transfer when it turns true */
+	const atomic_bool *stop;	/* abort the transfer when it turns true */
 };
 
 struct http_response {

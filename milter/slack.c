@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +32,7 @@ static struct slack_post **queue;	/* ring buffer */
 static size_t queue_cap, queue_head, queue_len;
 static bool worker_running;
 static bool sending;			/* queue[queue_head] is in flight */
-static volatile bool worker_stop;	/* abort, even mid-request */
+static atomic_bool worker_stop;	/* abort, even mid-request */
 static bool draining;			/* stop once the queue is empty */
 static unsigned long dropped;
 static pthread_t worker;

@@ -25,6 +25,23 @@ static struct stage_table stage_states = STAGE_TABLE_INIT;
 
 static unsigned long state_changes;	/* atomic */
 
+/*
+ * Every snapshot's reference count: taken under snapshot_lock (so the
+ * snapshot cannot be swapped out and freed in between), dropped anywhere.
+ * The last one to drop it frees the snapshot.
+ */
+static void
+ref_take(int *refs)
+{
+	__atomic_add_fetch(refs, 1, __ATOMIC_RELAXED);
+}
+
+static bool
+ref_drop(int *refs)
+{
+	return __atomic_sub_fetch(refs, 1, __ATOMIC_ACQ_REL) == 0;
+}
+
 unsigned long
 snapshots_changes(void)
 {
@@ -45,7 +62,7 @@ config_acquire(void)
 	pthread_mutex_lock(&snapshot_lock);
 	snap = current_config;
 	if (snap != NULL)
-		__atomic_add_fetch(&snap->refs, 1, __ATOMIC_RELAXED);
+		ref_take(&snap->refs);
 	pthread_mutex_unlock(&snapshot_lock);
 	return snap;
 }
@@ -53,7 +70,7 @@ config_acquire(void)
 void
 config_release(struct config_snapshot *snap)
 {
-	if (snap != NULL && __atomic_sub_fetch(&snap->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+	if (snap != NULL && ref_drop(&snap->refs)) {
 		config_free(snap->config);
 		free(snap);
 	}
@@ -93,7 +110,7 @@ groups_acquire(const char *manager)
 	slot = find_slot(manager);
 	if (slot != NULL && slot->snap != NULL) {
 		snap = slot->snap;
-		__atomic_add_fetch(&snap->refs, 1, __ATOMIC_RELAXED);
+		ref_take(&snap->refs);
 	}
 	pthread_mutex_unlock(&snapshot_lock);
 	return snap;
@@ -102,7 +119,7 @@ groups_acquire(const char *manager)
 void
 groups_release(struct groups_snapshot *snap)
 {
-	if (snap != NULL && __atomic_sub_fetch(&snap->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+	if (snap != NULL && ref_drop(&snap->refs)) {
 		group_index_free(snap->index);
 		free(snap);
 	}
@@ -184,7 +201,7 @@ snapshots_state_json(struct slack_post **posts, size_t nposts)
 	for (struct groups_slot *s = groups_slots; s != NULL; s = s->next) {
 		if (s->snap == NULL)
 			continue;
-		__atomic_add_fetch(&s->snap->refs, 1, __ATOMIC_RELAXED);
+		ref_take(&s->snap->refs);
 		refs[doc.ngroups] = s->snap;
 		doc.managers[doc.ngroups] = xstrdup(s->manager);
 		doc.groups[doc.ngroups++] = s->snap->index;

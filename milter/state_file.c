@@ -70,8 +70,13 @@ write_atomically(const char *path, const char *json)
 	char *dir_copy = xstrdup(path);
 	int fd, dirfd, rc = -1;
 
-	strbuf_addf(&tmp, "%s.tmp", path);
-	fd = open(tmp.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	/*
+	 * A new file of our own beside the target (O_EXCL under mkostemp): a
+	 * name planted there in advance, a symlink say, is never written
+	 * through, even when we run as root.
+	 */
+	strbuf_addf(&tmp, "%s.XXXXXX", path);
+	fd = mkostemp(tmp.data, O_CLOEXEC);
 	if (fd >= 0) {
 		while (done < len) {
 			ssize_t n = write(fd, json + done, len - done);

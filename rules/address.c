@@ -6,7 +6,8 @@
 
 #include "address.h"
 
-const char *
+/* The address inside optional angle brackets: start and length. */
+static const char *
 address_bare(const char *address, size_t *len)
 {
 	size_t n = strlen(address);

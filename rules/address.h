@@ -8,9 +8,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* The address inside optional angle brackets: start and length. */
-const char *address_bare(const char *address, size_t *len);
-
 bool address_equal(const char *a, const char *b);
 
 #endif

@@ -1,6 +1,7 @@
 /*
  * arena.c - chunked string storage (see arena.h).
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +22,8 @@ arena_strndup(struct arena *arena, const char *s, size_t len)
 	struct arena_chunk *c = arena->chunks;
 	char *copy;
 
+	if (len >= SIZE_MAX - sizeof(*c) - 1)
+		abort();		/* cannot be: as out of memory */
 	if (c == NULL || c->size - c->used < len + 1) {
 		size_t size = len + 1 > ARENA_CHUNK_SIZE ? len + 1 : ARENA_CHUNK_SIZE;
 

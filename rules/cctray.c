@@ -36,7 +36,7 @@ split_stage(const char *name, char *pipeline, char *stage)
 	pipeline[plen] = '\0';
 	memcpy(stage, sep + 4, slen + 1);
 	/* GoCD names only: anything else cannot match a mail subject */
-	return strspn(pipeline, GOCD_NAME_CHARS) == plen && strspn(stage, GOCD_NAME_CHARS) == slen;
+	return gocd_is_name(pipeline, plen) && gocd_is_name(stage, slen);
 }
 
 static void XMLCALL

@@ -3,7 +3,6 @@
  * (see gocd_groups.h).
  */
 #include <cjson/cJSON.h>
-#include <ctype.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,16 +15,8 @@ static bool
 is_gocd_name(const cJSON *item)
 {
 	const char *s = cJSON_GetStringValue(item);
-	size_t n = 0;
 
-	if (s == NULL || *s == '\0')
-		return false;
-	for (; s[n]; n++) {
-		if (!isalnum((unsigned char)s[n]) && s[n] != '_' && s[n] != '-' &&
-		    s[n] != '.')
-			return false;
-	}
-	return n <= GOCD_NAME_MAX;
+	return s != NULL && gocd_is_name(s, strlen(s));
 }
 
 /* A pipeline entry: an object with "name" (admin, legacy) or a string. */

@@ -7,21 +7,35 @@
 
 #include "gocd_subject.h"
 
-static const struct {
-	const char *text;
-	enum gocd_event event;
-} event_texts[] = {
-	{ "passed", EVENT_PASSES },
-	{ "failed", EVENT_FAILS },
-	{ "is broken", EVENT_BREAKS },
-	{ "is fixed", EVENT_FIXED },
-	{ "is cancelled", EVENT_CANCELLED },
+/*
+ * GoCD's texts after "Stage [...]", one per event: the parser reads them
+ * and the report writes them.
+ */
+static const char *const event_texts[EVENT_COUNT] = {
+	[EVENT_NONE] = "",
+	[EVENT_PASSES] = "passed",
+	[EVENT_FAILS] = "failed",
+	[EVENT_BREAKS] = "is broken",
+	[EVENT_FIXED] = "is fixed",
+	[EVENT_CANCELLED] = "is cancelled",
 };
 
 static bool
 is_name_char(int c)
 {
 	return isalnum(c) || c == '_' || c == '-' || c == '.';
+}
+
+bool
+gocd_is_name(const char *s, size_t len)
+{
+	if (len == 0 || len > GOCD_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (!is_name_char((unsigned char)s[i]))
+			return false;
+	}
+	return true;
 }
 
 /* Copy a GoCD name ending at stop from *p into dst; advance *p past stop. */
@@ -65,10 +79,9 @@ event_from_text(const char *text)
 	len = strlen(text);
 	while (len > 0 && (text[len - 1] == ' ' || text[len - 1] == '\t'))
 		len--;
-	for (size_t i = 0; i < sizeof(event_texts) / sizeof(event_texts[0]); i++) {
-		if (strlen(event_texts[i].text) == len &&
-		    strncmp(text, event_texts[i].text, len) == 0)
-			return event_texts[i].event;
+	for (int e = EVENT_PASSES; e < EVENT_COUNT; e++) {
+		if (strlen(event_texts[e]) == len && strncmp(text, event_texts[e], len) == 0)
+			return (enum gocd_event)e;
 	}
 	return EVENT_NONE;
 }
@@ -98,4 +111,13 @@ gocd_parse_subject(const char *subject, struct gocd_subject *out)
 	}
 	memset(out, 0, sizeof(*out));
 	return false;
+}
+
+void
+gocd_format_subject(struct strbuf *out, const struct gocd_subject *stage)
+{
+	unsigned e = (unsigned)stage->event < EVENT_COUNT ? (unsigned)stage->event : 0;
+
+	strbuf_addf(out, "Stage [%s/%lu/%s/%lu] %s", stage->pipeline,
+	    stage->pipeline_counter, stage->stage, stage->stage_counter, event_texts[e]);
 }

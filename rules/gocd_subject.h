@@ -6,8 +6,10 @@
 #define MAIL2ALERT_GOCD_SUBJECT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "event.h"
+#include "strbuf.h"
 
 /* GoCD's XSD nameType allows at most 255 characters. */
 #define GOCD_NAME_MAX 255
@@ -28,5 +30,11 @@ struct gocd_subject {
  * ([A-Za-z0-9_.-], at most GOCD_NAME_MAX), so they are safe to log.
  */
 bool gocd_parse_subject(const char *subject, struct gocd_subject *out);
+
+/* Is s (len bytes) a GoCD name: [A-Za-z0-9_.-], 1 to GOCD_NAME_MAX long? */
+bool gocd_is_name(const char *s, size_t len);
+
+/* The subject GoCD writes for a stage event, "Stage [p/1/s/1] is broken". */
+void gocd_format_subject(struct strbuf *out, const struct gocd_subject *stage);
 
 #endif

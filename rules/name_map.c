@@ -128,3 +128,20 @@ name_map_free(struct name_map *map)
 	map->slots = NULL;
 	map->cap = map->count = 0;
 }
+
+bool
+name_map_next(const struct name_map *map, size_t *pos, const char **key,
+    uint32_t *value)
+{
+	for (; *pos < map->cap; (*pos)++) {
+		const struct name_map_slot *slot = &map->slots[*pos];
+
+		if (slot->key != NULL) {
+			*key = slot->key;
+			*value = slot->value;
+			(*pos)++;
+			return true;
+		}
+	}
+	return false;
+}

@@ -40,6 +40,12 @@ bool name_map_put(struct name_map *map, const char *key, size_t len,
 /* The stored key equal to key (original spelling), or NULL. */
 const char *name_map_key(const struct name_map *map, const char *key,
     size_t len);
+/*
+ * Walk every entry, in no particular order: start with *pos = 0 and call
+ * until it returns false.  The map must not change during the walk.
+ */
+bool name_map_next(const struct name_map *map, size_t *pos, const char **key,
+    uint32_t *value);
 /* Make room for count keys without growing on the way. */
 void name_map_reserve(struct name_map *map, size_t count);
 void name_map_free(struct name_map *map);

@@ -1,6 +1,7 @@
 /*
  * report.c - routing report (see report.h).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,14 +9,6 @@
 #include "route.h"
 #include "strbuf.h"
 #include "xalloc.h"
-
-static const char *const event_texts[EVENT_COUNT] = {
-	[EVENT_PASSES] = "passed",
-	[EVENT_FAILS] = "failed",
-	[EVENT_BREAKS] = "is broken",
-	[EVENT_FIXED] = "is fixed",
-	[EVENT_CANCELLED] = "is cancelled",
-};
 
 /* The actions of a result as config text, e.g. ["mailto:a@x", "slack:#c"]. */
 static cJSON *
@@ -60,20 +53,23 @@ pipeline_json(const struct manager *m, const struct group_index *groups,
 	cJSON_AddStringToObject(obj, "name", pipeline);
 	routes = cJSON_AddArrayToObject(obj, "routes");
 	for (int e = EVENT_PASSES; e < EVENT_COUNT; e++) {
-		struct strbuf raw = STRBUF_INIT;
-		struct route_subject subject;
-		struct route_input in;
+		struct gocd_subject stage = { .pipeline_counter = 1, .stage_counter = 1,
+		    .event = (enum gocd_event)e };
+		struct strbuf subject = STRBUF_INIT;
+		struct route_input in = { .manager = m, .groups = groups, .stage = &stage,
+		    .event = stage.event };
 
-		strbuf_addf(&raw, "Stage [%s/1/stage/1] %s", pipeline, event_texts[e]);
-		route_read_subject(&subject, raw.data, raw.len, NULL);
-		route_input_init(&in, m, groups, &subject);
+		/* as GoCD would write it: mail.in_subject rules read the text */
+		snprintf(stage.pipeline, sizeof(stage.pipeline), "%s", pipeline);
+		snprintf(stage.stage, sizeof(stage.stage), "stage");
+		gocd_format_subject(&subject, &stage);
+		in.subject = subject.data;
 		route_message(&in, &result);
 		for (size_t r = 0; r < m->nrules; r++)
 			rule_used[r] |= result.matched[r];
 		if (result.nactions > 0)
 			add_route(routes, (enum gocd_event)e, actions_json(&result));
-		route_subject_free(&subject);
-		strbuf_free(&raw);
+		strbuf_free(&subject);
 	}
 	route_result_free(&result);
 	return obj;

@@ -40,34 +40,18 @@ stage_table_set(struct stage_table *table, const char *pipeline,
 	name_map_put(&table->states, key, strlen(key), status);
 }
 
-bool
-stage_table_seed(struct stage_table *table, const char *pipeline,
-    const char *stage, enum stage_status status)
-{
-	char buf[2 * GOCD_NAME_MAX + 2];
-	const char *key = stage_key(buf, pipeline, stage);
-	uint32_t known;
-
-	if (name_map_get(&table->states, key, strlen(key), &known))
-		return false;
-	name_map_put(&table->states, key, strlen(key), status);
-	return true;
-}
-
 size_t
 stage_table_merge(struct stage_table *into, const struct stage_table *from,
     bool replace)
 {
-	size_t set = 0;
+	size_t set = 0, pos = 0;
+	const char *key;
+	uint32_t status, known;
 
-	for (size_t i = 0; i < from->states.cap; i++) {
-		const struct name_map_slot *slot = &from->states.slots[i];
-		uint32_t known;
-
-		if (slot->key == NULL || (!replace && name_map_get(&into->states, slot->key,
-		    strlen(slot->key), &known)))
+	while (name_map_next(&from->states, &pos, &key, &status)) {
+		if (!replace && name_map_get(&into->states, key, strlen(key), &known))
 			continue;
-		name_map_put(&into->states, slot->key, strlen(slot->key), slot->value);
+		name_map_put(&into->states, key, strlen(key), status);
 		set++;
 	}
 	return set;

@@ -23,9 +23,6 @@ enum stage_status stage_table_get(const struct stage_table *table,
     const char *pipeline, const char *stage);
 void stage_table_set(struct stage_table *table, const char *pipeline,
     const char *stage, enum stage_status status);
-/* Set only if the stage is not known yet (cctray seeding); true if set. */
-bool stage_table_seed(struct stage_table *table, const char *pipeline,
-    const char *stage, enum stage_status status);
 
 /*
  * Copy the states of from into into: all of them (replace), or only those

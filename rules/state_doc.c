@@ -44,6 +44,9 @@ char *
 state_doc_write(const struct state_doc *doc)
 {
 	cJSON *root = cJSON_CreateObject(), *groups, *stages, *posts;
+	const char *key;
+	uint32_t status;
+	size_t pos = 0;
 	char *json;
 
 	cJSON_AddNumberToObject(root, "version", STATE_DOC_VERSION);
@@ -51,13 +54,8 @@ state_doc_write(const struct state_doc *doc)
 	for (size_t i = 0; i < doc->ngroups; i++)
 		cJSON_AddItemToObject(groups, doc->managers[i], groups_json(doc->groups[i]));
 	stages = cJSON_AddObjectToObject(root, "stages");
-	for (size_t i = 0; i < doc->stages.states.cap; i++) {
-		const struct name_map_slot *slot = &doc->stages.states.slots[i];
-
-		if (slot->key != NULL)
-			cJSON_AddStringToObject(stages, slot->key,
-			    stage_status_name((enum stage_status)slot->value));
-	}
+	while (name_map_next(&doc->stages.states, &pos, &key, &status))
+		cJSON_AddStringToObject(stages, key, stage_status_name((enum stage_status)status));
 	posts = cJSON_AddArrayToObject(root, "slack");
 	for (size_t i = 0; i < doc->nposts; i++)
 		cJSON_AddItemToArray(posts, post_json(doc->posts[i]));
@@ -114,8 +112,10 @@ read_stages(struct state_doc *doc, const cJSON *stages)
 		if (key == NULL || !cJSON_IsString(entry) ||
 		    !stage_status_from_name(entry->valuestring, &status))
 			continue;
+		/* only what we wrote: GoCD names, so they are safe to log and print */
 		slash = strchr(key, '/');
-		if (slash == NULL || (size_t)(slash - key) > GOCD_NAME_MAX)
+		if (slash == NULL || !gocd_is_name(key, (size_t)(slash - key)) ||
+		    !gocd_is_name(slash + 1, strlen(slash + 1)))
 			continue;
 		memcpy(pipeline, key, (size_t)(slash - key));
 		pipeline[slash - key] = '\0';

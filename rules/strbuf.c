@@ -2,6 +2,7 @@
  * strbuf.c - growable strings (see strbuf.h).
  */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,10 +13,11 @@
 static void
 reserve(struct strbuf *sb, size_t extra)
 {
-	size_t need = sb->len + extra + 1;
+	size_t need;
 
-	if (need < sb->len)
-		xmalloc((size_t)-1);	/* overflow: treat as out of memory */
+	if (extra >= SIZE_MAX - sb->len)
+		abort();		/* cannot be: as out of memory */
+	need = sb->len + extra + 1;
 	if (need > sb->cap)
 		sb->data = xgrow(sb->data, &sb->cap, need, 1);
 }

@@ -270,6 +270,7 @@ class Milter:
         self.basedir = basedir
         self.argv_or_config = argv_or_config
         self.proc = None            # MilterProcess or Popen
+        self.binary = None          # mail2alert: another build than --mail2alert
         self.log_path = os.path.join(basedir, "%s.log" % name)
 
     @property
@@ -287,7 +288,7 @@ class Milter:
 
     def start(self, mail2alert_bin=None):
         if self.kind == "mail2alert":
-            self.proc = MilterProcess(mail2alert_bin, self.argv_or_config, self.basedir,
+            self.proc = MilterProcess(self.binary or mail2alert_bin, self.argv_or_config, self.basedir,
                                       socket_spec=self.spec, name=self.name)
             self.proc.start(timeout=20)
             return
@@ -382,6 +383,13 @@ EXTRA_VARIANTS = [
      "minimal, +TCP_NODELAY, no-reply flags, DATA answered"),
     ("min-unix+data+noreply", "min-unix-nr-data",
      "minimal, unix, no-reply flags, DATA answered"),
+]
+
+# --compare OTHER_BINARY: the same routing with another build, interleaved
+# in the same rounds, so a change is measured side by side with its parent.
+COMPARE_VARIANTS = [
+    ("compare-tcp", "cmp-tcp", "mail2alert routing, TCP, --compare build"),
+    ("compare-unix", "cmp-unix", "mail2alert routing, unix, --compare build"),
 ]
 
 
@@ -520,6 +528,12 @@ class Bench:
             m2a("m2a-tcp", tcp())
         if "m2a-unix" in wanted:
             m2a("m2a-unix", unix("m2a"))
+        if "cmp-tcp" in wanted:
+            m2a("cmp-tcp", tcp())
+            self.milters["cmp-tcp"].binary = a.compare
+        if "cmp-unix" in wanted:
+            m2a("cmp-unix", unix("cmp"))
+            self.milters["cmp-unix"].binary = a.compare
         for m in self.milters.values():
             m.start(a.mail2alert)
         n_m2a = sum(1 for m in self.milters.values() if m.kind == "mail2alert")
@@ -581,12 +595,15 @@ class Bench:
         v = list(BASE_VARIANTS)
         if self.args.extra:
             v += EXTRA_VARIANTS
+        if self.args.compare:
+            v += COMPARE_VARIANTS
         if self.args.variants:
             keep = self.args.variants.split(",")
-            unknown = set(keep) - {x[0] for x in BASE_VARIANTS + EXTRA_VARIANTS}
+            every = BASE_VARIANTS + EXTRA_VARIANTS + COMPARE_VARIANTS
+            unknown = set(keep) - {x[0] for x in every}
             if unknown:
                 raise BenchError("unknown variant(s): %s" % ", ".join(sorted(unknown)))
-            v = [x for x in BASE_VARIANTS + EXTRA_VARIANTS if x[0] in keep]
+            v = [x for x in every if x[0] in keep]
             if "postfix" not in keep:
                 v.insert(0, BASE_VARIANTS[0])   # ratios need the baseline
         return v
@@ -862,6 +879,8 @@ def parse_args(argv):
     p.add_argument("--extra", action="store_true",
                    help="also minimal-milter variants with TCP_NODELAY, DATA, no-reply flags")
     p.add_argument("--variants", help="comma-separated subset of variants")
+    p.add_argument("--compare", metavar="BINARY",
+                   help="also run another mail2alert build (compare-tcp, compare-unix)")
     p.add_argument("--reuse", action="store_true",
                    help="smtp-source -d: many messages per SMTP connection")
     p.add_argument("--mail2alert", default=os.path.join(REPO, "mail2alert"))

@@ -56,6 +56,8 @@ static void
 same_doc(const struct state_doc *a, const struct state_doc *b)
 {
 	const struct name_map *sa = &a->stages.states, *sb = &b->stages.states;
+	const char *key;
+	uint32_t status;
 
 	FUZZ_CHECK(a->ngroups == b->ngroups, "managers %zu != %zu", a->ngroups, b->ngroups);
 	for (size_t i = 0; i < a->ngroups; i++) {
@@ -63,19 +65,15 @@ same_doc(const struct state_doc *a, const struct state_doc *b)
 		same_groups(a->groups[i], b->groups[i]);
 	}
 	FUZZ_CHECK(sa->count == sb->count, "stages %zu != %zu", sa->count, sb->count);
-	for (size_t i = 0; i < sa->cap; i++) {
-		const struct name_map_slot *slot = &sa->slots[i];
-		size_t len;
+	for (size_t pos = 0; name_map_next(sa, &pos, &key, &status);) {
+		size_t len = strlen(key);
 		uint32_t value;
 
-		if (slot->key == NULL)
-			continue;
-		len = strlen(slot->key);
-		FUZZ_CHECK(name_map_get(sb, slot->key, len, &value), "stage %s lost", slot->key);
-		FUZZ_CHECK(value == slot->value, "stage %s: %u != %u", slot->key,
-		    (unsigned)slot->value, (unsigned)value);
-		FUZZ_CHECK(strcmp(name_map_key(sb, slot->key, len), slot->key) == 0,
-		    "stage %s respelled", slot->key);
+		FUZZ_CHECK(name_map_get(sb, key, len, &value), "stage %s lost", key);
+		FUZZ_CHECK(value == status, "stage %s: %u != %u", key, (unsigned)status,
+		    (unsigned)value);
+		FUZZ_CHECK(strcmp(name_map_key(sb, key, len), key) == 0,
+		    "stage %s respelled", key);
 	}
 	FUZZ_CHECK(a->nposts == b->nposts, "posts %zu != %zu", a->nposts, b->nposts);
 	for (size_t i = 0; i < a->nposts; i++)

@@ -35,7 +35,8 @@ ACCEPT = {
     "admin": ("application/vnd.go.cd.v1+json", "application/vnd.go.cd+json"),
     "dashboard": ("application/vnd.go.cd.v4+json", "application/vnd.go.cd+json"),
 }
-MODES = ("ok", "500", "401", "403", "404", "202", "garbage", "wrongshape", "hang", "close")
+MODES = ("ok", "500", "401", "403", "404", "202", "garbage", "wrongshape", "hang", "close",
+         "304", "etag-cr")
 
 MSG_401 = "You are not authorized to access this resource!"
 MSG_403 = "You are not authorized to perform this action."
@@ -424,6 +425,20 @@ class GocdStandIn:
             return self._json(h, 202, {"message": "Dashboard is being processed, this "
                                        "may take a few seconds. Please check back later."},
                               head=head)
+        # Not GoCD's behaviour, a hostile or broken cache in front of it:
+        # "304" answers Not Modified whatever was asked (RFC 9110 15.4.5 allows
+        # it only for a conditional request), "etag-cr" puts a bare CR inside
+        # the entity tag (RFC 9110 8.8.3 forbids controls there).
+        if mode == "304":
+            h.send_response(304)
+            h.send_header("Content-Length", "0")
+            h.end_headers()
+            h.wfile.flush()
+            return 304
+        if mode == "etag-cr":
+            return self._json(h, 200, self._admin_doc(groups) if ep == "admin" else
+                              self._dashboard_doc(groups),
+                              headers=[("ETag", '"abc\rX-Injected: 1"')], head=head)
         if mode == "garbage":
             return self._send(h, 200, "<html><body>Oops, this is not JSON {{{",
                               ctype="application/json; charset=utf-8", head=head)

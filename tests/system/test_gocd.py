@@ -275,6 +275,28 @@ def read_state(path):
         return json.load(f)
 
 
+def test_state_file_never_writes_through_a_planted_temp_name(gocd, milter, test_dir):
+    """A symlink planted where a predictable temporary name would be (the
+    old 'state.json.tmp') must not be followed: the victim stays as it
+    was, and the state file is still written."""
+    state = os.path.join(test_dir, "state.json")
+    victim = os.path.join(test_dir, "victim")
+    with open(victim, "w") as f:
+        f.write("precious")
+    os.symlink(victim, state + ".tmp")
+    gocd.set_groups({"team-a": ["api"]})
+    m2a = milter(team_cfg(top_extra='state-file = "@DIR@/state.json";'))
+    m2a.signal(signal.SIGTERM)          # stop saves the state at once
+    m2a.proc.wait(20)
+    assert read_state(state)["groups"] == {"gocd": {"team-a": ["api"]}}
+    with open(victim) as f:
+        assert f.read() == "precious"
+    assert os.path.islink(state + ".tmp")
+    assert sorted(os.listdir(test_dir)).count("state.json") == 1
+    assert not [n for n in os.listdir(test_dir) if n.startswith("state.json.")
+                and n != "state.json.tmp"], "temporary file left behind"
+
+
 def test_state_file_carries_groups_and_stages_over_a_restart_with_gocd_down(
         gocd, milter, mta, sink, test_dir):
     state = os.path.join(test_dir, "state.json")

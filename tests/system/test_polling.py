@@ -125,3 +125,48 @@ def test_wrong_credentials_are_a_failed_poll(gocd, milter, mta, sink):
     _, m = deliver(mta, sink, gocd_mail("api", "build", "broken"))
     assert m.rcpts == ["mail2alert@example.com"]        # unresolved, accept
     assert m2a.alive()
+
+
+def test_auto_asks_the_admin_api_again_after_a_refusal(gocd, milter, mta, sink):
+    """One 401 from the admin API (a token being rotated, say) must not
+    leave auto mode on the dashboard for good: every few polls it asks the
+    admin API again, and stays there once it answers."""
+    gocd.set_groups({"team-a": ["api"]})
+    gocd.set_mode("401", endpoint="admin")
+    m2a = milter(cfg("auto"), groups_path=DASH)
+    gocd.set_mode(None, endpoint="admin")
+    n = len([r for r in gocd.requests(ADMIN) if r.status == 200])
+    deadline = 30
+    gocd.wait_for_requests(ADMIN, gocd.count(ADMIN) + 1, timeout=deadline)
+    m2a.wait_log(r"api=admin: using", timeout=deadline)
+    ok = [r for r in gocd.requests(ADMIN) if r.status in (200, 304)]
+    assert len(ok) > n
+    dash = gocd.count(DASH)
+    gocd.wait_for_requests(ADMIN, gocd.count(ADMIN) + 2, timeout=10)
+    assert gocd.count(DASH) == dash, "back on the admin API, the dashboard is not asked"
+    assert_routes_to(mta, sink, "api", "team-a")
+
+
+def test_entity_tag_with_a_control_is_not_echoed(gocd, milter):
+    """An ETag with a bare CR would split the next request's If-None-Match
+    line; it is dropped, and the next poll asks unconditionally."""
+    gocd.set_groups({"team-a": ["api"]})
+    gocd.set_mode("etag-cr", endpoint="admin")
+    milter(cfg("admin"))
+    reqs = gocd.wait_for_requests(ADMIN, 3, timeout=10)
+    assert reqs[0].status == 200
+    for r in reqs[1:]:
+        assert r.headers.get("If-None-Match") is None, r.headers.items()
+        assert r.headers.get("X-Injected") is None
+
+
+def test_not_modified_without_a_cached_answer_is_a_failure(gocd, milter, mta, sink):
+    """A 304 to a request that was not conditional (a broken cache in front
+    of GoCD) gives no groups: the poll failed, the mail is unresolved."""
+    gocd.set_groups({"team-a": ["api"]})
+    gocd.set_mode("304", endpoint="admin")
+    m2a = milter(cfg("admin"), wait_groups=False)
+    gocd.wait_for_requests(ADMIN, 1, timeout=10, answered=True)
+    m2a.wait_log(r"HTTP 304 without a cached answer", timeout=10)
+    _, m = deliver(mta, sink, gocd_mail("api", "build", "broken"))
+    assert m.headers("X-Mail2alert") == ["unresolved"]

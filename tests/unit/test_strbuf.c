@@ -12,6 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <signal.h>
+#include <stdbool.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "arena.h"
 #include "strbuf.h"
 
 static void
@@ -147,6 +153,59 @@ test_utf8_invalid_code_points(void **state)
 	check_utf8(0xE000, "\xee\x80\x80");
 }
 
+/*
+ * Run fn in a child; true if it died of SIGABRT (our "cannot be" stop)
+ * rather than writing past a buffer or asking malloc for a wrapped size.
+ */
+static bool
+aborts(void (*fn)(void))
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		fn();
+		_exit(0);
+	}
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT;
+}
+
+static void
+add_size_max_to_empty(void)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	strbuf_add(&sb, "x", SIZE_MAX);
+}
+
+static void
+add_size_max_to_some(void)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	strbuf_adds(&sb, "abc");
+	strbuf_add(&sb, "x", SIZE_MAX - 2);
+}
+
+static void
+arena_size_max(void)
+{
+	struct arena arena = { 0 };
+
+	arena_strndup(&arena, "x", SIZE_MAX);
+}
+
+static void
+test_sizes_that_wrap_abort(void **state)
+{
+	(void)state;
+	assert_true(aborts(add_size_max_to_empty));
+	assert_true(aborts(add_size_max_to_some));
+	assert_true(aborts(arena_size_max));
+}
+
 int
 main(void)
 {
@@ -157,6 +216,7 @@ main(void)
 		cmocka_unit_test(test_detach_hands_over),
 		cmocka_unit_test(test_utf8_encoding),
 		cmocka_unit_test(test_utf8_invalid_code_points),
+		cmocka_unit_test(test_sizes_that_wrap_abort),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

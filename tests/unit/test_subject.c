@@ -207,6 +207,46 @@ test_result_reset_between_calls(void **state)
 	assert_int_equal(s.event, EVENT_NONE);
 }
 
+/* What the report writes, the parser reads back the same, for every event. */
+static void
+test_format_round_trip(void **state)
+{
+	static const enum gocd_event events[] = { EVENT_PASSES, EVENT_FAILS,
+	    EVENT_BREAKS, EVENT_FIXED, EVENT_CANCELLED };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(events) / sizeof(events[0]); i++) {
+		struct gocd_subject in = { "my.pipe-1", "build_2", 42, 3, events[i] }, out;
+		struct strbuf text = STRBUF_INIT;
+
+		gocd_format_subject(&text, &in);
+		assert_true(gocd_parse_subject(text.data, &out));
+		assert_string_equal(out.pipeline, in.pipeline);
+		assert_string_equal(out.stage, in.stage);
+		assert_int_equal(out.pipeline_counter, 42);
+		assert_int_equal(out.stage_counter, 3);
+		assert_int_equal(out.event, events[i]);
+		strbuf_free(&text);
+	}
+}
+
+static void
+test_is_name(void **state)
+{
+	char longest[GOCD_NAME_MAX + 2];
+
+	(void)state;
+	assert_true(gocd_is_name("up42_api-1.x", 12));
+	assert_false(gocd_is_name("", 0));
+	assert_false(gocd_is_name("a b", 3));
+	assert_false(gocd_is_name("a/b", 3));
+	assert_false(gocd_is_name("caf\xc3\xa9", 5));
+	assert_false(gocd_is_name("a\0b", 3));
+	memset(longest, 'x', sizeof(longest));
+	assert_true(gocd_is_name(longest, GOCD_NAME_MAX));
+	assert_false(gocd_is_name(longest, GOCD_NAME_MAX + 1));
+}
+
 int
 main(void)
 {
@@ -220,6 +260,8 @@ main(void)
 		cmocka_unit_test(test_names_with_punctuation),
 		cmocka_unit_test(test_name_length_limit),
 		cmocka_unit_test(test_result_reset_between_calls),
+		cmocka_unit_test(test_format_round_trip),
+		cmocka_unit_test(test_is_name),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
