@@ -88,3 +88,56 @@ def test_costly_regex_refused_by_check(mail2alert_bin, gocd, test_dir):
         assert p.stderr.startswith("mail2alert: %s:%d: managers[0].rules[0].filter.args: "
                                    "regex \"" % (path, line)), p.stderr
         assert ("is too costly: " + why) in p.stderr, p.stderr
+
+
+PYTHON_YAML = r"""
+local-smtp: localhost:1025
+remote-smtp: localhost:8025
+slack-token: $SLACK_TOKEN
+managers:
+  - name: gocd
+    url: @URL@
+    messages-we-want:
+      to: mail2alert@example.com
+    rules:
+      - actions:
+          - mailto:apps@example.com
+          - slack:#apps
+        filter:
+          events: [BREAKS, FIXED]
+          function: pipelines.name_like_in_group
+          args:
+            - (\w+)-release-\d+
+            - apps
+"""
+
+
+def test_python_rule_imports_and_means_what_it_meant(mail2alert_bin, gocd, test_dir):
+    """A configuration.yml of the Python tool with a Python regex and a
+    Slack action: mail2alert-import carries slack-token and the regex
+    (backslashes doubled for libconfig), -t accepts it, and it routes
+    myapp-release-12 by the capture "myapp" as Python's re did."""
+    importer = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__)))), "packaging", "mail2alert-import")
+    yml = os.path.join(test_dir, "configuration.yml")
+    with open(yml, "w") as f:
+        f.write(PYTHON_YAML.replace("@URL@", gocd.url))
+    p = run(importer, yml)
+    assert p.returncode == 0, p.stderr
+    assert 'slack-token = "$SLACK_TOKEN";' in p.stdout.splitlines()
+    assert r'"(\\w+)-release-\\d+"' in p.stdout
+    conf = os.path.join(test_dir, "mail2alert.conf")
+    with open(conf, "w") as f:
+        f.write(p.stdout)
+    env = dict(os.environ, SLACK_TOKEN="xoxb-imported")
+    gocd.set_groups({"apps": ["myapp"], "releases": ["myapp-release-12", "myapp-release-d"]})
+    t = subprocess.run([mail2alert_bin, "-t", "-c", conf], env=env, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, universal_newlines=True, timeout=30)
+    assert t.returncode == 0, t.stderr
+    r = subprocess.run([mail2alert_bin, "-r", "-c", conf], env=env, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, universal_newlines=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    i = lines.index("    myapp-release-12")
+    assert lines[i + 1] == "      BREAKS,FIXED -> mailto:apps@example.com slack:#apps", r.stdout
+    assert "    myapp-release-d: no rule" in lines, r.stdout
