@@ -25,6 +25,7 @@
 
 #include "cli.h"
 #include "config_file.h"
+#include "config_keys.h"
 #include "gocd_poller.h"
 #include "http.h"
 #include "log.h"
@@ -67,12 +68,27 @@ usage(FILE *out)
 	fprintf(out,
 	    "usage: mail2alert [-c FILE] [-f] [-d]   run (daemonise unless -f)\n"
 	    "       mail2alert -t [-c FILE]          check the configuration\n"
+	    "       mail2alert -k                    list the configuration keys\n"
 	    "       mail2alert -r [-c FILE] [-j]     report where each pipeline's alerts go\n"
 	    "       mail2alert -n FILE.eml [-c FILE] [--from ADDR] [--to ADDR]...\n"
 	    "                                        dry run: how one message would be routed\n"
 	    "       mail2alert -V | -h\n"
 	    "signals: SIGUSR1 reloads the configuration, SIGUSR2 polls GoCD now,\n"
 	    "         SIGTERM stops.  Default config: " CONFIG_DEFAULT_PATH "\n");
+}
+
+/* -k: one line per row of the key table (config_keys.h), like postconf -d. */
+static void
+list_keys(void)
+{
+	struct strbuf line = STRBUF_INIT;
+
+	for (const struct config_key *k = config_key_next(NULL); k; k = config_key_next(k)) {
+		strbuf_reset(&line);
+		config_key_describe(&line, k);
+		printf("%s\n", strbuf_str(&line));
+	}
+	strbuf_free(&line);
 }
 
 static void
@@ -86,7 +102,7 @@ parse_options(int argc, char **argv, struct options *opt)
 	int c;
 
 	opt->config_path = CONFIG_DEFAULT_PATH;
-	while ((c = getopt_long(argc, argv, "c:fdtrjn:Vh", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:fdtkrjn:Vh", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			opt->report = true;
@@ -119,6 +135,9 @@ parse_options(int argc, char **argv, struct options *opt)
 		case 't':
 			opt->check_only = true;
 			break;
+		case 'k':
+			list_keys();
+			exit(0);
 		case 'V':
 			printf("mail2alert %s\n", MAIL2ALERT_VERSION);
 			exit(0);

@@ -3,16 +3,16 @@
  *
  * The parser reads libconfig text already in memory, so it does no I/O:
  * the daemon reads the file, the tests pass strings.  A config is never
- * changed after config_parse returns it; a reload builds a new one.
+ * changed after config_parse returns it; a reload builds a new one.  The
+ * keys themselves are rows of one table (config_keys.h).
  */
 #ifndef MAIL2ALERT_CONFIG_H
 #define MAIL2ALERT_CONFIG_H
 
-#include <regex.h>
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
 
+#include "config_enums.h"
 #include "event.h"
 
 #define CONFIG_DEFAULT_PATH "/etc/mail2alert/mail2alert.conf"
@@ -29,17 +29,11 @@ enum action_kind {
 	ACTION_SLACK,
 };
 
-enum slack_style {
-	SLACK_BRIEF,
-	SLACK_FULL,
-};
-
 struct action {
 	enum action_kind kind;
 	char *target;		/* address, or "#channel" / "@user" */
 	enum slack_style style;
 	char *text;		/* as written in the config, for reports */
-	unsigned id;		/* equal for actions routing treats as one */
 };
 
 enum filter_function {
@@ -56,26 +50,16 @@ struct rule {
 	enum filter_function function;
 	char **args;
 	size_t nargs;
-	regex_t regex;		/* FILTER_NAME_LIKE only */
-	bool regex_compiled;
-	bool regex_has_group;	/* the regex has a capture group */
-	unsigned regex_id;	/* equal for rules with the same regex text */
-	uint32_t group_hash;	/* name_hash of the group argument */
 	struct action *actions;
 	size_t nactions;
 	int line;		/* where the rule starts, for reports */
 };
 
+struct route_rules;
+
 enum want_kind {
 	WANT_TO,
 	WANT_FROM,
-};
-
-enum gocd_api {
-	GOCD_API_AUTO,
-	GOCD_API_ADMIN,
-	GOCD_API_DASHBOARD,
-	GOCD_API_LEGACY,
 };
 
 struct manager {
@@ -90,13 +74,14 @@ struct manager {
 	char *passwd_file;	/* read by the daemon into passwd */
 	char *token_file;	/* read by the daemon into token */
 	char *ca_file;		/* CA bundle for GoCD's TLS, or NULL: system's */
-	int connect_timeout;	/* seconds */
-	int timeout;		/* seconds, whole request */
-	int poll_interval;	/* seconds */
+	long connect_timeout;	/* seconds */
+	long timeout;		/* seconds, whole request */
+	long poll_interval;	/* seconds */
 	struct rule *rules;
 	size_t nrules;
-	unsigned naction_ids;	/* distinct actions (route dedup table size) */
-	unsigned nregex_ids;	/* distinct name_like regexes */
+	struct route_rules *routes;	/* compiled by route.c at load (route.h) */
+	bool posts_to_slack;	/* a rule has a slack: action (the body is needed) */
+	bool needs_groups;	/* a rule needs the pipeline groups */
 };
 
 /* A channel whose posts go to an incoming webhook instead of the API. */
@@ -133,6 +118,7 @@ struct config {
 	long slack_retry_time;		/* seconds a failing post is retried */
 	struct manager *managers;
 	size_t nmanagers;
+	bool posts_to_slack;		/* some manager posts to Slack */
 };
 
 /* Environment lookup used for $NAME expansion (getenv in the daemon). */
@@ -152,13 +138,14 @@ const char *config_webhook_for(const struct config *config, const char *channel)
 /* Does routing treat a and b as one action? */
 bool action_same(const struct action *a, const struct action *b);
 
-/* True if any rule of the manager posts to Slack (so the body is needed). */
+/*
+ * True if any rule of the manager posts to Slack (so the body is needed);
+ * worked out once at load, so cheap enough for every header.
+ */
 bool manager_posts_to_slack(const struct manager *manager);
 bool config_posts_to_slack(const struct config *config);
 
-/* True if any rule of the manager needs the pipeline groups. */
+/* True if any rule of the manager needs the pipeline groups (at load too). */
 bool manager_needs_groups(const struct manager *manager);
-
-const char *gocd_api_name(enum gocd_api api);
 
 #endif

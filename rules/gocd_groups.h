@@ -11,7 +11,7 @@
 
 #include <stddef.h>
 
-#include "config.h"
+#include "config_enums.h"
 #include "group_index.h"
 
 /*

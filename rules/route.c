@@ -9,8 +9,88 @@
 #include "address.h"
 #include "mime_text.h"
 #include "name_map.h"
+#include "pattern.h"
 #include "route.h"
 #include "xalloc.h"
+
+/* What routing needs of one rule, worked out at load. */
+struct route_rule {
+	struct pattern *regex;		/* FILTER_NAME_LIKE: compiled args[0] */
+	unsigned regex_id;		/* equal for rules with the same regex text */
+	uint32_t group_hash;		/* name_hash of the group argument */
+	unsigned *action_ids;		/* per action: equal for actions routing
+					   treats as one (action_same) */
+};
+
+struct route_rules {
+	struct route_rule *rules;	/* per rule of the manager */
+	size_t nrules;
+	unsigned naction_ids;		/* distinct actions (dedup table size) */
+	unsigned nregex_ids;		/* distinct name_like regexes */
+};
+
+struct route_rules *
+route_rules_compile(const struct manager *m)
+{
+	struct route_rules *c = xcalloc(1, sizeof(*c));
+	const struct action **distinct = NULL;
+	const char **regexes = NULL;
+	size_t cap = 0, rcap = 0;
+
+	c->rules = xcalloc(m->nrules, sizeof(*c->rules));
+	c->nrules = m->nrules;
+	for (size_t r = 0; r < m->nrules; r++) {
+		const struct rule *rule = &m->rules[r];
+		struct route_rule *cr = &c->rules[r];
+
+		cr->action_ids = xcalloc(rule->nactions, sizeof(*cr->action_ids));
+		for (size_t a = 0; a < rule->nactions; a++) {
+			unsigned id = 0;
+
+			while (id < c->naction_ids && !action_same(distinct[id], &rule->actions[a]))
+				id++;
+			if (id == c->naction_ids) {
+				distinct = xgrow(distinct, &cap, id + 1, sizeof(*distinct));
+				distinct[c->naction_ids++] = &rule->actions[a];
+			}
+			cr->action_ids[a] = id;
+		}
+		if (rule->function == FILTER_IN_GROUP)
+			cr->group_hash = name_hash(rule->args[0], strlen(rule->args[0]));
+		if (rule->function == FILTER_NAME_LIKE) {
+			unsigned id = 0;
+			char why[256];
+
+			cr->group_hash = name_hash(rule->args[1], strlen(rule->args[1]));
+			while (id < c->nregex_ids && strcmp(regexes[id], rule->args[0]) != 0)
+				id++;
+			if (id == c->nregex_ids) {
+				regexes = xgrow(regexes, &rcap, id + 1, sizeof(*regexes));
+				regexes[c->nregex_ids++] = rule->args[0];
+			}
+			cr->regex_id = id;
+			/* config_parse compiled it once already: it cannot fail here
+			   but for memory, and then the rule matches nothing */
+			cr->regex = pattern_compile(rule->args[0], why, sizeof(why));
+		}
+	}
+	free(distinct);
+	free(regexes);
+	return c;
+}
+
+void
+route_rules_free(struct route_rules *c)
+{
+	if (c == NULL)
+		return;
+	for (size_t r = 0; r < c->nrules; r++) {
+		pattern_free(c->rules[r].regex);
+		free(c->rules[r].action_ids);
+	}
+	free(c->rules);
+	free(c);
+}
 
 const struct manager *
 route_select_manager(const struct config *config, const char *sender,
@@ -105,7 +185,7 @@ struct eval {
 };
 
 static bool
-group_is(const char *actual, uint32_t actual_hash, const struct rule *rule,
+group_is(const char *actual, uint32_t actual_hash, const struct route_rule *rule,
     const char *wanted)
 {
 	return actual != NULL && actual_hash == rule->group_hash &&
@@ -144,20 +224,18 @@ in_subject(struct eval *ev, const struct rule *rule)
  * match), worked out once per distinct regex.
  */
 static const char *
-regex_group(struct eval *ev, const struct rule *rule, uint32_t *hash)
+regex_group(struct eval *ev, const struct route_rule *rule, uint32_t *hash)
 {
 	const char *pipeline = ev->in->stage->pipeline;
 	unsigned id = rule->regex_id;
 	char name[GOCD_NAME_MAX + 1];
-	regmatch_t match[2];
-	size_t which = rule->regex_has_group ? 1 : 0, len;
+	size_t start, len;
 
 	if (!ev->regex_done[id]) {
 		ev->regex_done[id] = 1;
-		if (regexec(&rule->regex, pipeline, 2, match, 0) == 0 &&
-		    match[which].rm_so >= 0) {
-			len = (size_t)(match[which].rm_eo - match[which].rm_so);
-			memcpy(name, pipeline + match[which].rm_so, len);
+		if (rule->regex != NULL &&
+		    pattern_search(rule->regex, pipeline, &start, &len)) {
+			memcpy(name, pipeline + start, len);
 			name[len] = '\0';
 			ev->regex_group[id] = group_index_group_of(ev->in->groups, name);
 			if (ev->regex_group[id] != NULL)
@@ -171,16 +249,16 @@ regex_group(struct eval *ev, const struct rule *rule, uint32_t *hash)
 
 /* Does the regex match at all?  (Unresolved only matters then.) */
 static bool
-regex_matches(const struct rule *rule, const char *pipeline)
+regex_matches(const struct route_rule *rule, const char *pipeline)
 {
-	regmatch_t match[2];
-	size_t which = rule->regex_has_group ? 1 : 0;
+	size_t start, len;
 
-	return regexec(&rule->regex, pipeline, 2, match, 0) == 0 && match[which].rm_so >= 0;
+	return rule->regex != NULL && pattern_search(rule->regex, pipeline, &start, &len);
 }
 
 static bool
-function_matches(struct eval *ev, const struct rule *rule, bool *unresolved)
+function_matches(struct eval *ev, const struct rule *rule,
+    const struct route_rule *compiled, bool *unresolved)
 {
 	const struct route_input *in = ev->in;
 	uint32_t hash;
@@ -199,37 +277,40 @@ function_matches(struct eval *ev, const struct rule *rule, bool *unresolved)
 			return false;
 		}
 		know_group(ev);
-		return group_is(ev->group, ev->group_hash, rule, rule->args[0]);
+		return group_is(ev->group, ev->group_hash, compiled, rule->args[0]);
 	case FILTER_NAME_LIKE:
 		if (in->stage == NULL)
 			return false;
 		if (in->groups == NULL) {
-			*unresolved = *unresolved || regex_matches(rule, in->stage->pipeline);
+			*unresolved = *unresolved ||
+			    regex_matches(compiled, in->stage->pipeline);
 			return false;
 		}
-		group = regex_group(ev, rule, &hash);
-		return group_is(group, hash, rule, rule->args[1]);
+		group = regex_group(ev, compiled, &hash);
+		return group_is(group, hash, compiled, rule->args[1]);
 	}
 	return false;
 }
 
 static bool
-rule_matches(struct eval *ev, const struct rule *rule, bool *unresolved)
+rule_matches(struct eval *ev, const struct rule *rule,
+    const struct route_rule *compiled, bool *unresolved)
 {
 	enum gocd_event event = ev->in->event;
 
 	if (rule->events != 0 &&
 	    (event == EVENT_NONE || !(rule->events & EVENT_BIT(event))))
 		return false;
-	return function_matches(ev, rule, unresolved);
+	return function_matches(ev, rule, compiled, unresolved);
 }
 
 static void
-add_action(struct route_result *out, bool *seen, const struct action *action)
+add_action(struct route_result *out, bool *seen, unsigned id,
+    const struct action *action)
 {
-	if (seen[action->id])
+	if (seen[id])
 		return;
-	seen[action->id] = true;
+	seen[id] = true;
 	out->actions = xgrow(out->actions, &out->cap, out->nactions + 1,
 	    sizeof(*out->actions));
 	out->actions[out->nactions++] = action;
@@ -241,13 +322,14 @@ void
 route_message(const struct route_input *in, struct route_result *out)
 {
 	const struct manager *m = in->manager;
-	bool *seen = xcalloc(m->naction_ids, sizeof(bool));
+	const struct route_rules *c = m->routes;
+	bool *seen = xcalloc(c->naction_ids, sizeof(bool));
 	struct eval ev = { .in = in };
 
-	if (m->nregex_ids > 0 && in->stage != NULL && in->groups != NULL) {
-		ev.regex_done = xcalloc(m->nregex_ids, sizeof(*ev.regex_done));
-		ev.regex_group = xcalloc(m->nregex_ids, sizeof(*ev.regex_group));
-		ev.regex_group_hash = xcalloc(m->nregex_ids, sizeof(*ev.regex_group_hash));
+	if (c->nregex_ids > 0 && in->stage != NULL && in->groups != NULL) {
+		ev.regex_done = xcalloc(c->nregex_ids, sizeof(*ev.regex_done));
+		ev.regex_group = xcalloc(c->nregex_ids, sizeof(*ev.regex_group));
+		ev.regex_group_hash = xcalloc(c->nregex_ids, sizeof(*ev.regex_group_hash));
 	}
 	out->nactions = out->nmailto = 0;
 	out->unresolved = false;
@@ -255,10 +337,11 @@ route_message(const struct route_input *in, struct route_result *out)
 	out->matched = xcalloc(m->nrules, sizeof(bool));
 	for (size_t r = 0; r < m->nrules; r++) {
 		const struct rule *rule = &m->rules[r];
+		const struct route_rule *compiled = &c->rules[r];
 
-		out->matched[r] = rule_matches(&ev, rule, &out->unresolved);
+		out->matched[r] = rule_matches(&ev, rule, compiled, &out->unresolved);
 		for (size_t a = 0; out->matched[r] && a < rule->nactions; a++)
-			add_action(out, seen, &rule->actions[a]);
+			add_action(out, seen, compiled->action_ids[a], &rule->actions[a]);
 	}
 	free(seen);
 	free(ev.subject_lower);

@@ -58,6 +58,24 @@ void route_subject_observe(struct route_subject *s, const struct stage_table *st
 bool route_subject_commit(const struct route_subject *s, struct stage_table *states);
 void route_subject_free(struct route_subject *s);
 
+/*
+ * Compiled rules: what routing works out once per configuration load so
+ * that no message pays for it: an id per distinct action (for the union),
+ * an id per distinct regex and the compiled regex (each is run once per
+ * message), and the hash of each group argument.
+ *
+ * Ownership: config_parse builds the compiled rules of each manager right
+ * after parsing it and keeps them as the manager's opaque routes pointer;
+ * config_free frees them.  So they live exactly as long as the config they
+ * were built from, and a reload, which builds a new config, builds new
+ * compiled rules beside the old: a message in flight keeps the config
+ * snapshot it started with, compiled rules included.  They are immutable
+ * after route_rules_compile, so any number of threads may route through
+ * them at once.
+ */
+struct route_rules *route_rules_compile(const struct manager *manager);
+void route_rules_free(struct route_rules *rules);
+
 struct route_input {
 	const struct manager *manager;
 	const struct group_index *groups;	/* NULL: never loaded */

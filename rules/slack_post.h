@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "config.h"
+#include "config_enums.h"
 #include "event.h"
 
 struct slack_post {

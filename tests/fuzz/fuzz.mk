@@ -15,7 +15,7 @@
 
 # Defaults for running without the top Makefile.
 RULES_SRC    ?= $(wildcard rules/*.c)
-LDLIBS_RULES ?= -lconfig -lcjson -lexpat
+LDLIBS_RULES ?= -lconfig -lcjson -lexpat -lpcre2-8
 CPPFLAGS     ?= -Irules
 
 FUZZ_CC       ?= clang-14

@@ -14,6 +14,8 @@
 #include <string.h>
 
 #include "config.h"
+#include "pattern.h"
+#include "strbuf.h"
 
 #define PATH "test.conf"
 
@@ -49,6 +51,22 @@ parse(const char *text, char *err, size_t errlen)
 {
 	err[0] = '\0';
 	return config_parse(text, PATH, test_env, (void *)env_table, err, errlen);
+}
+
+/* The regex text yields capture from subject, as routing searches it. */
+static void
+expect_capture(const char *regex, const char *subject, const char *capture)
+{
+	char err[256];
+	struct pattern *p = pattern_compile(regex, err, sizeof(err));
+	size_t start, len;
+
+	if (p == NULL)
+		fail_msg("regex \"%s\" does not compile: %s", regex, err);
+	assert_true(pattern_search(p, subject, &start, &len));
+	assert_int_equal(len, strlen(capture));
+	assert_memory_equal(subject + start, capture, len);
+	pattern_free(p);
 }
 
 static struct config *
@@ -154,7 +172,6 @@ test_spec_example(void **state)
 	assert_int_equal(r->function, FILTER_IN_GROUP);
 	assert_int_equal(r->nargs, 1);
 	assert_string_equal(r->args[0], "my-group");
-	assert_false(r->regex_compiled);
 	assert_int_equal(r->nactions, 2);
 	assert_int_equal(r->actions[0].kind, ACTION_MAILTO);
 	assert_string_equal(r->actions[0].target, "team@example.com");
@@ -289,11 +306,11 @@ test_rule_forms(void **state)
 	assert_int_equal(m->rules[2].actions[0].style, SLACK_BRIEF);
 	assert_int_equal(m->rules[3].function, FILTER_NAME_LIKE);
 	assert_int_equal(m->rules[3].line, 9);
-	assert_true(m->rules[3].regex_compiled);
-	assert_true(m->rules[3].regex_has_group);
+	/* the first capture group names the pipeline; without one, the match */
+	expect_capture(m->rules[3].args[0], "ppp-release-1.2.3", "ppp");
 	assert_string_equal(m->rules[3].args[1], "mygroup");
-	assert_true(m->rules[4].regex_compiled);
-	assert_false(m->rules[4].regex_has_group);
+	expect_capture(m->rules[4].args[0], "api-release-1", "api");
+	assert_non_null(m->routes);
 	assert_string_equal(m->rules[4].actions[0].target, "b@example.com");
 	assert_true(manager_needs_groups(m));
 	config_free(c);
@@ -510,6 +527,108 @@ test_function_errors(void **state)
 	    "does not compile", NULL);
 }
 
+/* Expect the regex of a name_like rule on line 12 to be refused with why. */
+static void
+expect_regex_refused(const char *regex, const char *why)
+{
+	struct strbuf text = STRBUF_INIT, prefix = STRBUF_INIT;
+
+	strbuf_addf(&text, "%s%s%s%s%s%s%s%s%s%s"
+	    "          function = \"pipelines.name_like_in_group\";\n"
+	    "          args = [\"%s\", \"g\"];\n" "%s%s%s%s%s%s",
+	    L01, L02, L03, L04, L05, L06, L07, L08, L09, L10, regex,
+	    L13, L14, L15, L16, L17, L18);
+	strbuf_adds(&prefix, PATH ":12: managers[0].rules[0].filter.args: regex \"");
+	expect_error(text.data, prefix.data, why);
+	strbuf_free(&text);
+	strbuf_free(&prefix);
+}
+
+/*
+ * Patterns whose cost is out of proportion are refused before they are
+ * compiled, naming file, line and key (issue 14: stacked quantifiers made
+ * glibc's regcomp take exponential memory and crash -t).
+ */
+static void
+test_costly_regex_refused(void **state)
+{
+	struct strbuf regex = STRBUF_INIT;
+
+	(void)state;
+	/* 1025 characters */
+	for (int i = 0; i < 1025; i++)
+		strbuf_addc(&regex, 'a');
+	expect_regex_refused(regex.data, "is too costly: 1025 characters, at most 1024");
+	/* 17 groups, one inside the other */
+	strbuf_reset(&regex);
+	for (int i = 0; i < 17; i++)
+		strbuf_addc(&regex, '(');
+	strbuf_adds(&regex, "a");
+	for (int i = 0; i < 17; i++)
+		strbuf_addc(&regex, ')');
+	expect_regex_refused(regex.data, "is too costly: groups nested more than 16 deep");
+	/* 24 stacked quantifiers on nested groups, the crash of issue 14 */
+	strbuf_reset(&regex);
+	for (int i = 0; i < 24; i++)
+		strbuf_addc(&regex, '(');
+	strbuf_adds(&regex, "a*");
+	for (int i = 0; i < 24; i++)
+		strbuf_adds(&regex, ")*");
+	expect_regex_refused(regex.data, "is too costly: groups nested more than 16 deep");
+	strbuf_reset(&regex);
+	for (int i = 0; i < 65; i++)
+		strbuf_adds(&regex, "a?");
+	expect_regex_refused(regex.data, "is too costly: more than 64 repetitions");
+	expect_regex_refused("(a{1,256})", "is too costly: repeats 256 times, at most 255");
+	expect_regex_refused("a{99999999999}", "is too costly: repeats");
+	strbuf_free(&regex);
+}
+
+/* What the cost check must not refuse: escapes, classes, lazy and group syntax. */
+static void
+test_affordable_regex_accepted(void **state)
+{
+	static const char *const ok[] = {
+		"(\\\\w+)-release-\\\\d+", "(?i)^(\\\\S+?)-hotfix", "[(*+?{]+x", "a{255}",
+		"\\\\x{41}{2}", "\\\\p{L}+", "[[:alpha:]]+(?:-\\\\d+)*?", "a{,300}", "x{y}",
+	};
+	struct strbuf regex = STRBUF_INIT;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		struct strbuf text = STRBUF_INIT;
+		char err[1024];
+		struct config *c;
+
+		strbuf_addf(&text, "%s%s%s%s%s%s%s%s%s%s"
+		    "          function = \"pipelines.name_like_in_group\";\n"
+		    "          args = [\"%s\", \"g\"];\n" "%s%s%s%s%s%s",
+		    L01, L02, L03, L04, L05, L06, L07, L08, L09, L10, ok[i],
+		    L13, L14, L15, L16, L17, L18);
+		c = parse(text.data, err, sizeof(err));
+		if (c == NULL)
+			fail_msg("%s refused: %s", ok[i], err);
+		config_free(c);
+		strbuf_free(&text);
+	}
+	/* 64 repetitions and 16 levels are still fine */
+	for (int i = 0; i < 16; i++)
+		strbuf_addc(&regex, '(');
+	for (int i = 0; i < 16; i++)
+		strbuf_adds(&regex, ")?");
+	for (int i = 0; i < 48; i++)
+		strbuf_adds(&regex, "b+?");
+	{
+		char err[256];
+		struct pattern *p = pattern_compile(regex.data, err, sizeof(err));
+
+		if (p == NULL)
+			fail_msg("refused: %s", err);
+		pattern_free(p);
+	}
+	strbuf_free(&regex);
+}
+
 static void
 test_event_errors(void **state)
 {
@@ -714,6 +833,8 @@ main(void)
 		cmocka_unit_test(test_unset_environment),
 		cmocka_unit_test(test_unresolved_invalid),
 		cmocka_unit_test(test_missing_managers),
+		cmocka_unit_test(test_costly_regex_refused),
+		cmocka_unit_test(test_affordable_regex_accepted),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

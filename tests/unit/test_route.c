@@ -612,6 +612,78 @@ test_no_rules(void **state)
 	config_free(c);
 }
 
+/*
+ * Rules written for the Python mail2alert use Python's re: \w, \d, \s and
+ * their negations, (?i), non-greedy quantifiers.  PCRE2 reads them so.
+ */
+static const char python_conf[] =
+    "managers = ( { name = \"gocd\"; url = \"https://ci/go\";\n"
+    "  messages-we-want = { to = \"ci@example.com\"; };\n"
+    "  rules = (\n"
+    "    { filter = { function = \"pipelines.name_like_in_group\";\n"
+    "                 args = [\"(\\\\w+)-release-\\\\d+\", \"apps\"]; };\n"
+    "      actions = [\"mailto:apps@example.com\"]; },\n"
+    "    { filter = { function = \"pipelines.name_like_in_group\";\n"
+    "                 args = [\"(?i)^(\\\\S+?)-HOTFIX\", \"apps\"]; };\n"
+    "      actions = [\"mailto:hotfix@example.com\"]; },\n"
+    "    { filter = { function = \"pipelines.name_like_in_group\";\n"
+    "                 args = [\"^(\\\\D+?)\\\\W\", \"apps\"]; };\n"
+    "      actions = [\"mailto:prefix@example.com\"]; },\n"
+    "    { filter = { function = \"pipelines.name_like_in_group\";\n"
+    "                 args = [\"^(a+)+$\", \"apps\"]; };\n"
+    "      actions = [\"mailto:slow@example.com\"]; }\n"
+    "  ); } );\n";
+
+static void
+test_python_regex(void **state)
+{
+	struct config *c = load(python_conf);
+	const struct manager *m = &c->managers[0];
+	struct group_index *g = group_index_new();
+	struct strbuf long_name = STRBUF_INIT;
+	struct msg msg;
+
+	(void)state;
+	group_index_add(g, "apps", "myapp");
+	group_index_add(g, "apps", "web");
+	/* \w+ takes "myapp", \d+ needs digits after "-release-" */
+	route(&msg, m, g, "Stage [myapp-release-12/3/build/1] is broken", -1);
+	assert_true(msg.out.matched[0]);
+	assert_false(msg.out.matched[1]);
+	/* \D+? stops at the first non-word character: "myapp" */
+	assert_true(msg.out.matched[2]);
+	expect_actions(&msg.out, "to=<apps@example.com>,<prefix@example.com>");
+	route_result_free(&msg.out);
+	/* POSIX ERE read \d as "d": "-release-d" matched, "-release-12" not */
+	route(&msg, m, g, "Stage [myapp-release-d/3/build/1] is broken", -1);
+	assert_false(msg.out.matched[0]);
+	route_result_free(&msg.out);
+	/* (?i) and the non-greedy +? : "web" of "web-hotfix-hotfix" */
+	route(&msg, m, g, "Stage [web-hotfix-hotfix/1/build/1] passed", -1);
+	assert_true(msg.out.matched[1]);
+	route_result_free(&msg.out);
+	/*
+	 * A pattern that backtracks without end gives up at the match limit
+	 * (as no match) instead of holding the thread: (a+)+$ on 250 a's and
+	 * a b takes 2^250 steps unbounded.
+	 */
+	for (int i = 0; i < 250; i++)
+		strbuf_addc(&long_name, 'a');
+	strbuf_adds(&long_name, "b");
+	{
+		struct strbuf subject = STRBUF_INIT;
+
+		strbuf_addf(&subject, "Stage [%s/1/build/1] passed", long_name.data);
+		route(&msg, m, g, subject.data, -1);
+		assert_false(msg.out.matched[3]);
+		route_result_free(&msg.out);
+		strbuf_free(&subject);
+	}
+	strbuf_free(&long_name);
+	group_index_free(g);
+	config_free(c);
+}
+
 static void
 test_describe(void **state)
 {
@@ -687,6 +759,7 @@ main(void)
 		cmocka_unit_test(test_unresolved),
 		cmocka_unit_test(test_unresolved_not_for_mail_rules),
 		cmocka_unit_test(test_no_rules),
+		cmocka_unit_test(test_python_regex),
 		cmocka_unit_test(test_describe),
 	};
 
