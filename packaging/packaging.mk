@@ -79,7 +79,8 @@ pkg_deb_tree: dist
 	cp -R packaging/debian $(PKG_DEB)/$(PKG_SRCNAME)/debian
 
 deb-source: pkg_deb_tree
-	rm -f $(PKG_BUILD)/mail2alert_*
+	rm -f $(PKG_BUILD)/mail2alert_*.dsc $(PKG_BUILD)/mail2alert_*.debian.tar.* \
+	    $(PKG_BUILD)/mail2alert_*.orig.tar.* $(PKG_BUILD)/mail2alert_*_source.*
 	cd $(PKG_DEB)/$(PKG_SRCNAME) && dpkg-buildpackage -S -us -uc -d
 	rm -rf $(PKG_DEB)/$(PKG_SRCNAME)
 	mv $(PKG_DEB)/mail2alert_* $(PKG_BUILD)/
