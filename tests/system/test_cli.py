@@ -693,9 +693,11 @@ def test_import_old_readme_example(mail2alert_bin, gocd, test_dir):
     assert "# remote-smtp: localhost:8025" in comments
     prose = " ".join(l.lstrip("# ") for l in comments)
     assert "Postfix milter" in prose and "socket below" in prose
-    assert "smtpd_milters = inet:127.0.0.1:8895" in prose
+    # the packaged socket below Postfix's chroot, and README's main.cf line
+    assert "smtpd_milters = unix:/mail2alert/milter.sock" in prose
     assert "milter_default_action = accept" in prose
-    assert 'socket = "inet:8895@127.0.0.1";' in conf_text.splitlines()
+    assert 'socket = "unix:/var/spool/postfix/mail2alert/milter.sock";' in conf_text.splitlines()
+    assert 'socket-mode = "0666";' in conf_text.splitlines()
     assert "localhost:1025" not in re.sub(r"(?m)^#.*$", "", conf_text)
 
     # the rules are equal: route the imported config and a hand-written one
