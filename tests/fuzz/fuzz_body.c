@@ -34,6 +34,7 @@ static const char *const content_types[] = {
 	"TEXT/PLAIN;charset=cp1252",
 	"text/plain",
 	"text/plain; charset=koi8-r",
+	"text/plain; charset=iso-2022-jp",
 	"multipart/mixed; boundary=\"b1\"",
 	"multipart/alternative; boundary=b1",
 	"multipart/mixed;\r\n boundary=\"=_b1\"; charset=utf-8",
@@ -51,7 +52,8 @@ static const char *const encodings[] = {
 #define N_ENCODINGS (sizeof(encodings) / sizeof(encodings[0]))
 
 static const char *const charsets[] = {
-	"utf-8", "iso-8859-1", "windows-1252", "us-ascii",
+	"utf-8", "iso-8859-1", "windows-1252", "us-ascii", "iso-8859-15",
+	"koi8-r", "iso-2022-jp", "shift_jis", "utf-16", "utf-7", "tscii", "x-unknown",
 };
 
 static void
