@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "mime_header.h"
 #include "mime_text.h"
 #include "xalloc.h"
 
@@ -321,11 +322,7 @@ header_decode(const char *raw, size_t len)
 	const char *s;
 	size_t i = 0;
 
-	/* Unfolding (RFC 5322 2.2.3) is removing the line breaks. */
-	for (size_t j = 0; j < len; j++) {
-		if (raw[j] != '\r' && raw[j] != '\n')
-			strbuf_addc(&unfolded, raw[j]);
-	}
+	mime_header_unfold(&unfolded, raw, len);
 	s = strbuf_str(&unfolded);
 	len = unfolded.len;
 	while (i < len) {
