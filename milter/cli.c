@@ -11,6 +11,7 @@
 #include "address.h"
 #include "cli.h"
 #include "disposition.h"
+#include "eml.h"
 #include "files.h"
 #include "gocd_poller.h"
 #include "http.h"
@@ -160,131 +161,6 @@ cli_report(const struct config *config, bool json)
 	return rc;
 }
 
-/* A parsed message file: the headers -n looks at, and the body. */
-struct eml {
-	struct strbuf subject, from, to, cc, return_path, content_type, encoding;
-	const char *body;
-	size_t body_len;
-};
-
-/* End of the header line starting at p, continuation lines included. */
-static const char *
-header_end(const char *p, const char *end)
-{
-	for (;;) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-
-		if (nl == NULL || nl + 1 >= end || (nl[1] != ' ' && nl[1] != '\t'))
-			return nl ? nl + 1 : end;
-		p = nl + 1;
-	}
-}
-
-static void
-eml_parse(struct eml *e, const char *text, size_t len)
-{
-	static const struct {
-		const char *name;
-		size_t offset;
-	} wanted[] = {
-		{ "Subject", offsetof(struct eml, subject) },
-		{ "From", offsetof(struct eml, from) },
-		{ "To", offsetof(struct eml, to) },
-		{ "Cc", offsetof(struct eml, cc) },
-		{ "Return-Path", offsetof(struct eml, return_path) },
-		{ "Content-Type", offsetof(struct eml, content_type) },
-		{ "Content-Transfer-Encoding", offsetof(struct eml, encoding) },
-	};
-	const char *p = text, *end = text + len;
-
-	memset(e, 0, sizeof(*e));
-	while (p < end && *p != '\n' && !(*p == '\r' && p + 1 < end && p[1] == '\n')) {
-		const char *next = header_end(p, end), *colon = memchr(p, ':', (size_t)(next - p));
-
-		for (size_t i = 0; colon && i < sizeof(wanted) / sizeof(wanted[0]); i++) {
-			struct strbuf *sb = (struct strbuf *)((char *)e + wanted[i].offset);
-
-			if ((size_t)(colon - p) == strlen(wanted[i].name) &&
-			    strncasecmp(p, wanted[i].name, (size_t)(colon - p)) == 0 && sb->data == NULL) {
-				const char *v = colon + 1;
-
-				while (v < next && (*v == ' ' || *v == '\t'))
-					v++;
-				/* the daemon looks at no more than this either */
-				strbuf_add(sb, v, (size_t)(next - v) < MIME_HEADER_MAX ?
-				    (size_t)(next - v) : MIME_HEADER_MAX);
-				while (sb->len > 0 && (sb->data[sb->len - 1] == '\n' ||
-				    sb->data[sb->len - 1] == '\r'))
-					sb->data[--sb->len] = '\0';
-			}
-		}
-		p = next;
-	}
-	p = p < end ? header_end(p, end) : end;	/* the empty line */
-	e->body = p;
-	e->body_len = (size_t)(end - p);
-}
-
-static void
-eml_free(struct eml *e)
-{
-	struct strbuf *all[] = { &e->subject, &e->from, &e->to, &e->cc,
-	    &e->return_path, &e->content_type, &e->encoding };
-
-	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-		strbuf_free(all[i]);
-}
-
-/* The address in one entry of an address list: inside <...>, or bare. */
-static void
-add_address(const char *entry, size_t len, char ***list, size_t *n, size_t *cap)
-{
-	const char *lt = memchr(entry, '<', len), *gt;
-	const char *start = entry, *end = entry + len;
-
-	if (lt != NULL && (gt = memchr(lt, '>', (size_t)(end - lt))) != NULL) {
-		start = lt + 1;
-		end = gt;
-	}
-	while (start < end && strchr(" \t\r\n", *start))
-		start++;
-	while (end > start && strchr(" \t\r\n", end[-1]))
-		end--;
-	if (start == end)
-		return;
-	*list = xgrow(*list, cap, *n + 1, sizeof(char *));
-	(*list)[(*n)++] = xstrndup(start, (size_t)(end - start));
-}
-
-/*
- * Append the addresses of an address-list header to list.  Commas inside
- * quoted display names ("Ops, Team" <ops@x>) or angle brackets do not
- * separate entries.
- */
-static void
-header_addresses(const char *value, char ***list, size_t *n, size_t *cap)
-{
-	const char *entry = value;
-	bool quoted = false, angled = false;
-
-	for (const char *p = value;; p++) {
-		if (*p == '\\' && quoted && p[1] != '\0')
-			p++;
-		else if (*p == '"')
-			quoted = !quoted;
-		else if (*p == '<' && !quoted)
-			angled = true;
-		else if (*p == '>' && !quoted)
-			angled = false;
-		else if (*p == '\0' || (*p == ',' && !quoted && !angled)) {
-			add_address(entry, (size_t)(p - entry), list, n, cap);
-			if (*p == '\0')
-				return;
-			entry = p + 1;
-		}
-	}
-}
-
 static void
 print_rules(const struct manager *m, const struct route_result *r)
 {
@@ -373,20 +249,21 @@ cli_dry_run(const struct config *config, const char *eml_path, const char *from,
 		fprintf(stderr, "mail2alert: %s: %s\n", eml_path, strerror(errno));
 		return 1;
 	}
-	eml_parse(&e, strbuf_str(&text), text.len);
+	eml_parse(&e, strbuf_str(&text), text.len,
+	    (size_t)config->body_limit * MIME_BODY_RAW_FACTOR);
 	if (from == NULL)
 		from = e.return_path.data ? e.return_path.data : e.from.data;
 	for (size_t i = 0; i < nto; i++)
-		header_addresses(to[i], &rcpts, &nrcpts, &cap);
+		eml_addresses(to[i], &rcpts, &nrcpts, &cap);
 	if (nto == 0) {
-		header_addresses(strbuf_str(&e.to), &rcpts, &nrcpts, &cap);
-		header_addresses(strbuf_str(&e.cc), &rcpts, &nrcpts, &cap);
+		eml_addresses(strbuf_str(&e.to), &rcpts, &nrcpts, &cap);
+		eml_addresses(strbuf_str(&e.cc), &rcpts, &nrcpts, &cap);
 	}
 	{
 		char **one = NULL;
 		size_t n1 = 0, c1 = 0;
 
-		header_addresses(from ? from : "", &one, &n1, &c1);
+		eml_addresses(from ? from : "", &one, &n1, &c1);
 		printf("envelope:  from=<%s>", n1 ? one[0] : "");
 		m = route_select_manager(config, n1 ? one[0] : "", (const char *const *)rcpts, nrcpts);
 		for (size_t i = 0; i < n1; i++)
