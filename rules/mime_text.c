@@ -64,19 +64,22 @@ utf8_sequence(const unsigned char *s, size_t len)
 static void
 utf8_repair(struct strbuf *out, const unsigned char *in, size_t len)
 {
-	size_t i = 0;
+	size_t i = 0, run = 0;	/* in[run..i) is valid, not added yet */
 
 	while (i < len) {
 		size_t n = utf8_sequence(in + i, len - i);
 
-		if (n == 0) {
-			strbuf_add_utf8(out, in[i]);
-			i++;
-		} else {
-			strbuf_add(out, (const char *)in + i, n);
+		if (n > 0) {
 			i += n;
+			continue;
 		}
+		if (i > run)
+			strbuf_add(out, (const char *)in + run, i - run);
+		strbuf_add_utf8(out, in[i]);
+		run = ++i;
 	}
+	if (i > run)
+		strbuf_add(out, (const char *)in + run, i - run);
 }
 
 /*

@@ -53,8 +53,19 @@ static const char *const encodings[] = {
 
 static const char *const charsets[] = {
 	"utf-8", "iso-8859-1", "windows-1252", "us-ascii", "iso-8859-15",
-	"koi8-r", "iso-2022-jp", "shift_jis", "utf-16", "utf-7", "tscii", "x-unknown",
+	"koi8-r", "iso-2022-jp", "shift_jis", "utf-16", "x-unknown",
 };
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	fuzz_hold_charsets(charsets, sizeof(charsets) / sizeof(charsets[0]));
+	return 0;
+}
 
 static void
 check_text(const char *what, const char *s, size_t len, size_t limit)
