@@ -10,6 +10,7 @@
 
 #include "mime_header.h"
 #include "mime_text.h"
+#include "utf8.h"
 #include "xalloc.h"
 
 /* Longest encoded text looked for; RFC 2047 allows 75 for the whole word. */
@@ -30,36 +31,6 @@ hexval(int c)
 	return -1;
 }
 
-/* Length of the valid UTF-8 sequence at s, or 0 if it is not one. */
-static size_t
-utf8_sequence(const unsigned char *s, size_t len)
-{
-	unsigned long cp;
-	size_t n;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xC2 && s[0] <= 0xDF)
-		n = 2, cp = s[0] & 0x1F;
-	else if (s[0] >= 0xE0 && s[0] <= 0xEF)
-		n = 3, cp = s[0] & 0x0F;
-	else if (s[0] >= 0xF0 && s[0] <= 0xF4)
-		n = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (len < n)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3F);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-	    (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0;
-	return n;
-}
-
 /* UTF-8 as it is, with each invalid byte read as ISO-8859-1. */
 static void
 utf8_repair(struct strbuf *out, const unsigned char *in, size_t len)
@@ -67,7 +38,7 @@ utf8_repair(struct strbuf *out, const unsigned char *in, size_t len)
 	size_t i = 0, run = 0;	/* in[run..i) is valid, not added yet */
 
 	while (i < len) {
-		size_t n = utf8_sequence(in + i, len - i);
+		size_t n = utf8_sequence((const char *)in + i, len - i, NULL);
 
 		if (n > 0) {
 			i += n;
@@ -146,7 +117,7 @@ iconv_convert(struct strbuf *out, iconv_t cd, const unsigned char *in, size_t le
 			return;
 		if (err == EILSEQ || err == EINVAL) {
 			/* EINVAL: a sequence cut short by the end of the input */
-			size_t n = utf8_sequence((const unsigned char *)src, left);
+			size_t n = utf8_sequence(src, left, NULL);
 
 			if (n > 0 && n <= room) {
 				strbuf_add(out, src, n);
@@ -343,7 +314,7 @@ header_decode(const char *raw, size_t len)
 			if (!after_word || decode_encoded_word(NULL, s + i, len - i) == 0)
 				strbuf_add(&out, s + start, i - start);
 		} else {
-			size_t n = utf8_sequence((const unsigned char *)s + i, len - i);
+			size_t n = utf8_sequence(s + i, len - i, NULL);
 
 			if (n == 0) {
 				strbuf_add_utf8(&out, (unsigned char)s[i]);

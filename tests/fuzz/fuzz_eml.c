@@ -14,7 +14,10 @@
  *     bytes, and starts where mime_header_next says;
  *   - eml_addresses: entries non-empty, without blanks at either end;
  *   - header_decode of the Subject and mime_body_text of the body: valid
- *     UTF-8.
+ *     UTF-8;
+ *   - utf8_add_escaped of the raw Subject and of the body as -n shows them:
+ *     valid UTF-8 with no control byte, no C1, bidirectional or line
+ *     separator code point, and no '"' without its backslash.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -26,6 +29,39 @@
 #include "mime_header.h"
 #include "mime_text.h"
 #include "strbuf.h"
+#include "utf8.h"
+
+/* What utf8_add_escaped makes of s is safe to show (see above). */
+static void
+check_escaped(const char *s, size_t len)
+{
+	struct strbuf out = STRBUF_INIT;
+	const char *p;
+	size_t left;
+
+	utf8_add_escaped(&out, s, len);
+	p = strbuf_str(&out);
+	left = out.len;
+	FUZZ_CHECK(fuzz_utf8_valid(p, left), "utf8_add_escaped: not UTF-8");
+	while (left > 0) {
+		unsigned long cp = 0;
+		size_t n = utf8_sequence(p, left, &cp);
+
+		FUZZ_CHECK(n > 0, "utf8_add_escaped: not UTF-8");
+		FUZZ_CHECK(cp >= 0x20 && cp != 0x7F && !(cp >= 0x80 && cp <= 0x9F) &&
+		    cp != 0x061C && cp != 0x200E && cp != 0x200F && cp != 0x2028 &&
+		    cp != 0x2029 && !(cp >= 0x202A && cp <= 0x202E) &&
+		    !(cp >= 0x2066 && cp <= 0x2069), "utf8_add_escaped: U+%04lX kept", cp);
+		FUZZ_CHECK(cp != '"', "utf8_add_escaped: bare quote");
+		if (cp == '\\') {
+			FUZZ_CHECK(left > 1, "utf8_add_escaped: backslash at the end");
+			n = 2;		/* the escaped character */
+		}
+		p += n;
+		left -= n;
+	}
+	strbuf_free(&out);
+}
 
 /* Walk the header block; returns where mime_header_next says the body is. */
 static const char *
@@ -110,6 +146,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_addresses(&e.cc);
 	check_addresses(&e.from);
 
+	check_escaped(strbuf_str(&e.subject), e.subject.len);
+	check_escaped(e.body, e.body_len);
 	s = header_decode(strbuf_str(&e.subject), e.subject.len);
 	FUZZ_CHECK(fuzz_utf8_valid(s, strlen(s)), "header_decode: not UTF-8");
 	free(s);
