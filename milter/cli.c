@@ -22,6 +22,7 @@
 #include "state_doc.h"
 #include "state_file.h"
 #include "strbuf.h"
+#include "utf8.h"
 #include "xalloc.h"
 
 /* Largest message file read by -n. */
@@ -68,19 +69,34 @@ load_groups(const struct config *config, const struct manager *m,
 	return index;
 }
 
+/*
+ * s, which came from outside (GoCD, the state file, mail), escaped for the
+ * terminal (utf8.h) in sb, for one printf argument.
+ */
+static const char *
+shown(struct strbuf *sb, const char *s)
+{
+	strbuf_reset(sb);
+	utf8_add_escaped(sb, s ? s : "", s ? strlen(s) : 0);
+	return strbuf_str(sb);
+}
+
 static void
 print_report_text(const cJSON *report, const char *source)
 {
 	const cJSON *group, *pipeline, *route, *item;
+	struct strbuf sb = STRBUF_INIT;
 
 	printf("manager %s: groups from %s\n",
-	    cJSON_GetStringValue(cJSON_GetObjectItem(report, "manager")), source);
+	    cJSON_GetStringValue(cJSON_GetObjectItem(report, "manager")), shown(&sb, source));
 	cJSON_ArrayForEach(group, cJSON_GetObjectItem(report, "groups")) {
-		printf("  group %s\n", cJSON_GetStringValue(cJSON_GetObjectItem(group, "name")));
+		printf("  group %s\n",
+		    shown(&sb, cJSON_GetStringValue(cJSON_GetObjectItem(group, "name"))));
 		cJSON_ArrayForEach(pipeline, cJSON_GetObjectItem(group, "pipelines")) {
 			const cJSON *routes = cJSON_GetObjectItem(pipeline, "routes");
 
-			printf("    %s%s\n", cJSON_GetStringValue(cJSON_GetObjectItem(pipeline, "name")),
+			printf("    %s%s\n",
+			    shown(&sb, cJSON_GetStringValue(cJSON_GetObjectItem(pipeline, "name"))),
 			    cJSON_GetArraySize(routes) ? "" : ": no rule");
 			cJSON_ArrayForEach(route, routes) {
 				const char *sep = "";
@@ -99,7 +115,7 @@ print_report_text(const cJSON *report, const char *source)
 	}
 	printf("  pipelines no rule covers:");
 	cJSON_ArrayForEach(item, cJSON_GetObjectItem(report, "uncovered"))
-		printf(" %s", item->valuestring);
+		printf(" %s", shown(&sb, item->valuestring));
 	printf("%s\n  rules that match nothing:",
 	    cJSON_GetArraySize(cJSON_GetObjectItem(report, "uncovered")) ? "" : " none");
 	cJSON_ArrayForEach(item, cJSON_GetObjectItem(report, "unused_rules")) {
@@ -107,10 +123,11 @@ print_report_text(const cJSON *report, const char *source)
 
 		printf(" #%d (line %d%s%s%s)", cJSON_GetObjectItem(item, "rule")->valueint,
 		    cJSON_GetObjectItem(item, "line")->valueint, name ? ", \"" : "",
-		    name ? name->valuestring : "", name ? "\"" : "");
+		    name ? shown(&sb, name->valuestring) : "", name ? "\"" : "");
 	}
 	printf("%s\n", cJSON_GetArraySize(cJSON_GetObjectItem(report, "unused_rules")) ?
 	    "" : " none");
+	strbuf_free(&sb);
 }
 
 int
@@ -134,8 +151,11 @@ cli_report(const struct config *config, bool json)
 		groups = load_groups(config, m, &source);
 		if (groups == NULL) {
 			/* without groups every rule would look unused: say why instead */
+			struct strbuf sb = STRBUF_INIT;
+
 			fprintf(stderr, "mail2alert: manager %s: no pipeline groups: %s\n", m->name,
-			    source.data);
+			    shown(&sb, source.data));
+			strbuf_free(&sb);
 			strbuf_free(&source);
 			rc = 1;
 			continue;
