@@ -224,7 +224,7 @@ static void
 print_outcome(const struct route_input *in, const struct route_result *r,
     const struct config *config, const struct eml *e, const struct disposition *d)
 {
-	struct strbuf line = STRBUF_INIT;
+	struct strbuf line = STRBUF_INIT, title_sb = STRBUF_INIT, text_sb = STRBUF_INIT;
 	char *text = NULL;
 
 	route_describe_actions(&line, r);
@@ -241,12 +241,15 @@ print_outcome(const struct route_input *in, const struct route_result *r,
 		first = mime_first_line(text);
 		printf("slack:     %s (%s%s) title=\"%s\" text=\"%s\"\n", a->target,
 		    a->style == SLACK_FULL ? "full" : "brief",
-		    config_webhook_for(config, a->target) ? ", webhook" : "", in->subject,
-		    a->style == SLACK_FULL ? text : first);
+		    config_webhook_for(config, a->target) ? ", webhook" : "",
+		    shown(&title_sb, in->subject),
+		    shown(&text_sb, a->style == SLACK_FULL ? text : first));
 		free(first);
 	}
 	free(text);
 	strbuf_free(&line);
+	strbuf_free(&title_sb);
+	strbuf_free(&text_sb);
 }
 
 int
@@ -254,6 +257,7 @@ cli_dry_run(const struct config *config, const char *eml_path, const char *from,
     char *const *to, size_t nto)
 {
 	struct strbuf text = STRBUF_INIT, source = STRBUF_INIT, sstate = STRBUF_INIT;
+	struct strbuf esc = STRBUF_INIT;	/* a field from outside, escaped */
 	struct route_result result = ROUTE_RESULT_INIT;
 	struct group_index *groups = NULL;
 	struct route_subject subject;
@@ -284,14 +288,14 @@ cli_dry_run(const struct config *config, const char *eml_path, const char *from,
 		size_t n1 = 0, c1 = 0;
 
 		eml_addresses(from ? from : "", &one, &n1, &c1);
-		printf("envelope:  from=<%s>", n1 ? one[0] : "");
+		printf("envelope:  from=<%s>", shown(&esc, n1 ? one[0] : ""));
 		m = route_select_manager(config, n1 ? one[0] : "", (const char *const *)rcpts, nrcpts);
 		for (size_t i = 0; i < n1; i++)
 			free(one[i]);
 		free(one);
 	}
 	for (size_t i = 0; i < nrcpts; i++)
-		printf("%s<%s>", i ? "," : " to=", rcpts[i]);
+		printf("%s<%s>", i ? "," : " to=", shown(&esc, rcpts[i]));
 	printf("\n");
 	if (m == NULL) {
 		printf("manager:   none wants it: accepted untouched\n");
@@ -313,7 +317,7 @@ cli_dry_run(const struct config *config, const char *eml_path, const char *from,
 		disposition_decide(&d, config, &in, &result, (const char *const *)rcpts, nrcpts);
 		printf("manager:   %s (%s %s)\n", m->name, m->want == WANT_TO ? "to" : "from",
 		    m->want_address);
-		printf("subject:   %s\n", subject.subject);
+		printf("subject:   %s\n", shown(&esc, subject.subject));
 		if (subject.is_stage)
 			printf("stage:     pipeline=%s stage=%s counters=%lu/%lu\n",
 			    subject.stage.pipeline, subject.stage.stage,
@@ -322,7 +326,7 @@ cli_dry_run(const struct config *config, const char *eml_path, const char *from,
 		    stage_status_name(subject.previous), sstate.len ? sstate.data : "no state file",
 		    event_name(subject.event));
 		if (source.len)
-			printf("groups:    %s\n", source.data);
+			printf("groups:    %s\n", shown(&esc, source.data));
 		print_rules(m, &result);
 		print_outcome(&in, &result, config, &e, &d);
 		disposition_free(&d);
@@ -338,5 +342,6 @@ cli_dry_run(const struct config *config, const char *eml_path, const char *from,
 	strbuf_free(&text);
 	strbuf_free(&source);
 	strbuf_free(&sstate);
+	strbuf_free(&esc);
 	return 0;
 }

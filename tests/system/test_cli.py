@@ -483,6 +483,23 @@ def test_dry_run_slack_action_shows_post(dry, slack):
     assert slack.requests() == []               # shown, not sent
 
 
+def test_dry_run_escapes_what_came_in_the_mail(dry, slack):
+    """Issue 14 point 8: a subject or body cannot drive the terminal or forge a field."""
+    subject = 'Stage [chatty/5/deploy/1] is broken \u202eexe.txt\u0085" text="forged'
+    data = stage_mail("chatty", "deploy", "broken", counter=5, subject=subject)
+    data = data.replace(b"See details:", b"\x1b[2J\x1b]0;owned\x07See details:")
+    p, _ = dry(data)
+    assert p.returncode == 0, p.stderr
+    shown_subject = ('Stage [chatty/5/deploy/1] is broken \\u202Eexe.txt\\u0085\\" '
+                     'text=\\"forged')
+    assert "subject:   " + shown_subject in p.stdout.splitlines()
+    assert ('slack:     #builds (brief) title="%s" text="\\x1B[2J\\x1B]0;owned\\x07'
+            'See details: http://10.0.0.5:8153/go/pipelines/chatty/5/deploy/1"'
+            % shown_subject) in p.stdout.splitlines()
+    for bad in ("\x1b", "\x07", "\u202e", "\u0085"):
+        assert bad not in p.stdout
+
+
 def test_dry_run_edge_detection_from_state_file(dry, gocd, test_dir):
     state = write(os.path.join(test_dir, "state.json"),
                   state_doc({"gocd": {"team-a": ["api"]}}, {"api/build": "success"}))
