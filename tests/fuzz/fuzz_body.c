@@ -34,6 +34,7 @@ static const char *const content_types[] = {
 	"TEXT/PLAIN;charset=cp1252",
 	"text/plain",
 	"text/plain; charset=koi8-r",
+	"text/plain; charset=iso-2022-jp",
 	"multipart/mixed; boundary=\"b1\"",
 	"multipart/alternative; boundary=b1",
 	"multipart/mixed;\r\n boundary=\"=_b1\"; charset=utf-8",
@@ -51,8 +52,20 @@ static const char *const encodings[] = {
 #define N_ENCODINGS (sizeof(encodings) / sizeof(encodings[0]))
 
 static const char *const charsets[] = {
-	"utf-8", "iso-8859-1", "windows-1252", "us-ascii",
+	"utf-8", "iso-8859-1", "windows-1252", "us-ascii", "iso-8859-15",
+	"koi8-r", "iso-2022-jp", "shift_jis", "utf-16", "x-unknown",
 };
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	fuzz_hold_charsets(charsets, sizeof(charsets) / sizeof(charsets[0]));
+	return 0;
+}
 
 static void
 check_text(const char *what, const char *s, size_t len, size_t limit)

@@ -181,6 +181,21 @@ def test_report_from_state_file_when_gocd_down(mail2alert_bin, test_dir):
     assert doc == expected_report_json(text, first[len("manager gocd: groups from "):])
 
 
+def test_report_escapes_names_from_the_state_file(mail2alert_bin, test_dir):
+    """Issue 14 point 8: names from outside cannot drive the terminal.  The state
+    file reader refuses names that are not GoCD names; -r escapes what it prints
+    anyway, so neither layer alone has to hold."""
+    evil_group = "\x1b[2J\x1b]0;owned\x07team\u202e\u0085"
+    evil_pipeline = "api\x1b[31m\u2066"
+    state = write(os.path.join(test_dir, "state.json"),
+                  state_doc({"gocd": {evil_group: [evil_pipeline], "team-a": ["web"]}}))
+    path, _ = report_config(test_dir, unreachable_url(), state=state)
+    for args in (["-r"], ["-r", "-j"]):
+        p = run(mail2alert_bin, *args, "-c", path)
+        for bad in ("\x1b", "\x07", "\u202e", "\u0085", "\u2066"):
+            assert bad not in p.stdout and bad not in p.stderr, (args, p.stdout, p.stderr)
+
+
 def test_report_gocd_down_without_state_file_fails(mail2alert_bin, test_dir):
     url = unreachable_url()
     path, _ = report_config(test_dir, url)
@@ -466,6 +481,23 @@ def test_dry_run_slack_action_shows_post(dry, slack):
         'slack:     #hooked (brief, webhook) title="%s" text="%s"' % (title, first_line),
     ]
     assert slack.requests() == []               # shown, not sent
+
+
+def test_dry_run_escapes_what_came_in_the_mail(dry, slack):
+    """Issue 14 point 8: a subject or body cannot drive the terminal or forge a field."""
+    subject = 'Stage [chatty/5/deploy/1] is broken \u202eexe.txt\u0085" text="forged'
+    data = stage_mail("chatty", "deploy", "broken", counter=5, subject=subject)
+    data = data.replace(b"See details:", b"\x1b[2J\x1b]0;owned\x07See details:")
+    p, _ = dry(data)
+    assert p.returncode == 0, p.stderr
+    shown_subject = ('Stage [chatty/5/deploy/1] is broken \\u202Eexe.txt\\u0085\\" '
+                     'text=\\"forged')
+    assert "subject:   " + shown_subject in p.stdout.splitlines()
+    assert ('slack:     #builds (brief) title="%s" text="\\x1B[2J\\x1B]0;owned\\x07'
+            'See details: http://10.0.0.5:8153/go/pipelines/chatty/5/deploy/1"'
+            % shown_subject) in p.stdout.splitlines()
+    for bad in ("\x1b", "\x07", "\u202e", "\u0085"):
+        assert bad not in p.stdout
 
 
 def test_dry_run_edge_detection_from_state_file(dry, gocd, test_dir):
