@@ -323,7 +323,7 @@ cli_dry_run(const struct config *config, const char *eml_path, const char *from,
 			    subject.stage.pipeline, subject.stage.stage,
 			    subject.stage.pipeline_counter, subject.stage.stage_counter);
 		printf("event:     parsed=%s previous=%s (%s) final=%s\n", event_name(subject.parsed),
-		    stage_status_name(subject.previous), sstate.len ? sstate.data : "no state file",
+		    event_status_name(subject.previous), sstate.len ? sstate.data : "no state file",
 		    event_name(subject.event));
 		if (source.len)
 			printf("groups:    %s\n", shown(&esc, source.data));

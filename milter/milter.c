@@ -341,7 +341,7 @@ build_post(const struct message *msg, const struct route_input *in,
 	post->channel = xstrdup(action->target);
 	post->style = action->style;
 	post->subject = xstrdup(in->subject);
-	post->from = header_decode(strbuf_str(&msg->from), msg->from.len);
+	post->from = mime_decode_header(strbuf_str(&msg->from), msg->from.len);
 	post->text = action->style == SLACK_FULL ? xstrdup(body_text) :
 	    mime_first_line(body_text);
 	post->event = in->event;
@@ -458,7 +458,7 @@ cb_eom(SMFICTX *ctx)
 	if (subject.event != subject.parsed)
 		log_info("%s: pipeline=%s stage=%s parsed=%s previous=%s event=%s "
 		    "reason=edge-detection", qid, subject.stage.pipeline, subject.stage.stage,
-		    event_name(subject.parsed), stage_status_name(subject.previous),
+		    event_name(subject.parsed), event_status_name(subject.previous),
 		    event_name(subject.event));
 	disposition_free(&d);
 	route_result_free(&result);

@@ -59,9 +59,9 @@ decode_transfer(struct strbuf *out, const char *encoding, const char *body,
     size_t len)
 {
 	if (encoding != NULL && strncasecmp(encoding, "quoted-printable", 16) == 0)
-		qp_decode(out, body, len, false);
+		mime_qp_decode(out, body, len, false);
 	else if (encoding != NULL && strncasecmp(encoding, "base64", 6) == 0)
-		base64_decode(out, body, len);
+		mime_base64_decode(out, body, len);
 	else
 		strbuf_add(out, body, len);
 }
@@ -94,7 +94,7 @@ plain_text(struct strbuf *out, const char *content_type, const char *encoding,
 	/* the daemon keeps a bounded prefix: do not turn a cut character into junk */
 	if (charset == NULL || strcasecmp(charset, "utf-8") == 0)
 		raw.len = utf8_complete_prefix(raw.data, raw.len);
-	charset_to_utf8(&utf8, charset ? charset : "utf-8", strbuf_str(&raw), raw.len);
+	mime_charset_to_utf8(&utf8, charset ? charset : "utf-8", strbuf_str(&raw), raw.len);
 	for (size_t i = 0; i < utf8.len; i++) {
 		if (utf8.data[i] != '\r')
 			strbuf_addc(out, utf8.data[i]);

@@ -138,7 +138,7 @@ iconv_convert(struct strbuf *out, iconv_t cd, const unsigned char *in, size_t le
 }
 
 void
-charset_to_utf8(struct strbuf *out, const char *charset, const char *bytes,
+mime_charset_to_utf8(struct strbuf *out, const char *charset, const char *bytes,
     size_t len)
 {
 	const unsigned char *in = (const unsigned char *)bytes;
@@ -154,7 +154,7 @@ charset_to_utf8(struct strbuf *out, const char *charset, const char *bytes,
 }
 
 void
-qp_decode(struct strbuf *out, const char *in, size_t len, bool in_header)
+mime_qp_decode(struct strbuf *out, const char *in, size_t len, bool in_header)
 {
 	size_t i = 0;
 
@@ -200,7 +200,7 @@ base64_value(int c)
 }
 
 void
-base64_decode(struct strbuf *out, const char *in, size_t len)
+mime_base64_decode(struct strbuf *out, const char *in, size_t len)
 {
 	unsigned long bits = 0;
 	int nbits = 0;
@@ -260,10 +260,10 @@ decode_encoded_word(struct strbuf *out, const char *s, size_t len)
 	if (out == NULL)
 		return (size_t)(end + 2 - s);
 	if (enc[1] == 'Q' || enc[1] == 'q')
-		qp_decode(&raw, text, (size_t)(end - text), true);
+		mime_qp_decode(&raw, text, (size_t)(end - text), true);
 	else
-		base64_decode(&raw, text, (size_t)(end - text));
-	charset_to_utf8(out, charset, strbuf_str(&raw), raw.len);
+		mime_base64_decode(&raw, text, (size_t)(end - text));
+	mime_charset_to_utf8(out, charset, strbuf_str(&raw), raw.len);
 	strbuf_free(&raw);
 	return (size_t)(end + 2 - s);
 }
@@ -289,7 +289,7 @@ tidy(struct strbuf *sb)
 }
 
 char *
-header_decode(const char *raw, size_t len)
+mime_decode_header(const char *raw, size_t len)
 {
 	struct strbuf unfolded = STRBUF_INIT, out = STRBUF_INIT;
 	bool after_word = false;

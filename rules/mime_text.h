@@ -25,7 +25,7 @@
  * encoded-words, replace control characters by spaces and trim.
  * Returns a malloc'd UTF-8 string.
  */
-char *header_decode(const char *raw, size_t len);
+char *mime_decode_header(const char *raw, size_t len);
 
 /*
  * Append len bytes in charset to out as UTF-8, at most 3 bytes of output
@@ -33,16 +33,16 @@ char *header_decode(const char *raw, size_t len);
  * that is not valid there is kept if it is valid UTF-8 (mislabelled
  * mail) and else becomes U+FFFD; other charsets: see above.
  */
-void charset_to_utf8(struct strbuf *out, const char *charset,
+void mime_charset_to_utf8(struct strbuf *out, const char *charset,
     const char *bytes, size_t len);
 
 /*
  * Quoted-printable decoding (RFC 2045; in_header: RFC 2047 "Q", where '_'
  * is a space).  Malformed escapes are kept as they are.
  */
-void qp_decode(struct strbuf *out, const char *in, size_t len, bool in_header);
+void mime_qp_decode(struct strbuf *out, const char *in, size_t len, bool in_header);
 
 /* Base64 decoding; characters outside the alphabet are skipped. */
-void base64_decode(struct strbuf *out, const char *in, size_t len);
+void mime_base64_decode(struct strbuf *out, const char *in, size_t len);
 
 #endif

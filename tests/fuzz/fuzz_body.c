@@ -9,9 +9,9 @@
  *
  * Invariants:
  *   - mime_body_text: valid UTF-8, no CR, at most limit bytes;
- *   - qp_decode and base64_decode never produce more than they read,
+ *   - mime_qp_decode and mime_base64_decode never produce more than they read,
  *     and keep the buffer NUL-terminated;
- *   - charset_to_utf8 always gives valid UTF-8, at most 3 bytes a byte;
+ *   - mime_charset_to_utf8 always gives valid UTF-8, at most 3 bytes a byte;
  *   - mime_first_line: no LF, no leading blank, a prefix-sized result;
  *   - mime_param: a value no longer than the header it came from.
  */
@@ -82,21 +82,21 @@ check_decoders(const char *body, size_t len)
 	struct strbuf out = STRBUF_INIT;
 
 	for (int in_header = 0; in_header <= 1; in_header++) {
-		qp_decode(&out, body, len, in_header);
-		FUZZ_CHECK(out.len <= len, "qp_decode: %zu bytes from %zu", out.len, len);
-		FUZZ_CHECK(out.len == 0 || out.data[out.len] == '\0', "qp_decode: no NUL");
+		mime_qp_decode(&out, body, len, in_header);
+		FUZZ_CHECK(out.len <= len, "mime_qp_decode: %zu bytes from %zu", out.len, len);
+		FUZZ_CHECK(out.len == 0 || out.data[out.len] == '\0', "mime_qp_decode: no NUL");
 		strbuf_reset(&out);
 	}
-	base64_decode(&out, body, len);
-	FUZZ_CHECK(out.len <= len / 4 * 3 + 2, "base64_decode: %zu bytes from %zu",
+	mime_base64_decode(&out, body, len);
+	FUZZ_CHECK(out.len <= len / 4 * 3 + 2, "mime_base64_decode: %zu bytes from %zu",
 	    out.len, len);
-	FUZZ_CHECK(out.len == 0 || out.data[out.len] == '\0', "base64_decode: no NUL");
+	FUZZ_CHECK(out.len == 0 || out.data[out.len] == '\0', "mime_base64_decode: no NUL");
 	strbuf_reset(&out);
 	for (size_t i = 0; i < sizeof(charsets) / sizeof(charsets[0]); i++) {
-		charset_to_utf8(&out, charsets[i], body, len);
+		mime_charset_to_utf8(&out, charsets[i], body, len);
 		FUZZ_CHECK(fuzz_utf8_valid(out.data ? out.data : "", out.len),
-		    "charset_to_utf8(%s): not UTF-8", charsets[i]);
-		FUZZ_CHECK(out.len <= 3 * len, "charset_to_utf8(%s): %zu bytes from %zu",
+		    "mime_charset_to_utf8(%s): not UTF-8", charsets[i]);
+		FUZZ_CHECK(out.len <= 3 * len, "mime_charset_to_utf8(%s): %zu bytes from %zu",
 		    charsets[i], out.len, len);
 		strbuf_reset(&out);
 	}

@@ -13,7 +13,7 @@
  *     CR or LF, the body lies inside the input and is at most body_max
  *     bytes, and starts where mime_header_next says;
  *   - eml_addresses: entries non-empty, without blanks at either end;
- *   - header_decode of the Subject and mime_body_text of the body: valid
+ *   - mime_decode_header of the Subject and mime_body_text of the body: valid
  *     UTF-8;
  *   - utf8_add_escaped of the raw Subject and of the body as -n shows them:
  *     valid UTF-8 with no control byte, no C1, bidirectional or line
@@ -148,8 +148,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	check_escaped(strbuf_str(&e.subject), e.subject.len);
 	check_escaped(e.body, e.body_len);
-	s = header_decode(strbuf_str(&e.subject), e.subject.len);
-	FUZZ_CHECK(fuzz_utf8_valid(s, strlen(s)), "header_decode: not UTF-8");
+	s = mime_decode_header(strbuf_str(&e.subject), e.subject.len);
+	FUZZ_CHECK(fuzz_utf8_valid(s, strlen(s)), "mime_decode_header: not UTF-8");
 	free(s);
 	s = mime_body_text(e.content_type.data, e.encoding.data, e.body, e.body_len, body_max);
 	FUZZ_CHECK(fuzz_utf8_valid(s, strlen(s)) && strlen(s) <= body_max,

@@ -52,11 +52,11 @@ valid_utf8(const char *str)
 	return true;
 }
 
-/* header_decode of a C string, compared with expect; also checks UTF-8. */
+/* mime_decode_header of a C string, compared with expect; also checks UTF-8. */
 static void
 expect_header(const char *raw, const char *expect)
 {
-	char *got = header_decode(raw, strlen(raw));
+	char *got = mime_decode_header(raw, strlen(raw));
 
 	assert_non_null(got);
 	assert_string_equal(got, expect);
@@ -69,7 +69,7 @@ expect_qp(const char *in, bool in_header, const char *expect, size_t expect_len)
 {
 	struct strbuf sb = STRBUF_INIT;
 
-	qp_decode(&sb, in, strlen(in), in_header);
+	mime_qp_decode(&sb, in, strlen(in), in_header);
 	assert_int_equal(sb.len, expect_len);
 	if (expect_len)
 		assert_memory_equal(sb.data, expect, expect_len);
@@ -81,7 +81,7 @@ expect_base64(const char *in, const char *expect, size_t expect_len)
 {
 	struct strbuf sb = STRBUF_INIT;
 
-	base64_decode(&sb, in, strlen(in));
+	mime_base64_decode(&sb, in, strlen(in));
 	assert_int_equal(sb.len, expect_len);
 	if (expect_len)
 		assert_memory_equal(sb.data, expect, expect_len);
@@ -94,7 +94,7 @@ expect_charset(const char *charset, const char *bytes, size_t len,
 {
 	struct strbuf sb = STRBUF_INIT;
 
-	charset_to_utf8(&sb, charset, bytes, len);
+	mime_charset_to_utf8(&sb, charset, bytes, len);
 	assert_string_equal(strbuf_str(&sb), expect);
 	assert_int_equal(sb.len, strlen(expect));
 	assert_true(valid_utf8(strbuf_str(&sb)));
@@ -254,7 +254,7 @@ test_realistic_gocd_subjects(void **state)
 	expect_header("Stage [my-very-long-pipeline-name/1234/build-and-test/1] is\r\n broken",
 	    expect);
 	/* Q-encoded and folded between two encoded-words */
-	got = header_decode(
+	got = mime_decode_header(
 	    "=?UTF-8?Q?Stage_[my-very-long-pipeline-name/1234/build-and-test/1]?=\r\n"
 	    " =?UTF-8?Q?_is_broken?=", 93);
 	assert_string_equal(got, expect);
@@ -276,14 +276,14 @@ test_header_decode_uses_len(void **state)
 	char *got;
 
 	(void)state;
-	got = header_decode("abcdef", 3);
+	got = mime_decode_header("abcdef", 3);
 	assert_string_equal(got, "abc");
 	free(got);
 	/* an encoded-word cut by len is text */
-	got = header_decode("=?utf-8?q?ab?=", 12);
+	got = mime_decode_header("=?utf-8?q?ab?=", 12);
 	assert_string_equal(got, "=?utf-8?q?ab");
 	free(got);
-	got = header_decode("", 0);
+	got = mime_decode_header("", 0);
 	assert_string_equal(got, "");
 	free(got);
 }
@@ -398,7 +398,7 @@ test_iconv_invalid_and_bounded(void **state)
 
 		for (size_t j = 0; j < sizeof(in); j++)
 			in[j] = (char)(255 - j);
-		charset_to_utf8(&sb, cs[i], in, sizeof(in));
+		mime_charset_to_utf8(&sb, cs[i], in, sizeof(in));
 		assert_true(sb.len <= 3 * sizeof(in));
 		assert_true(valid_utf8(strbuf_str(&sb)));	/* up to a NUL */
 		strbuf_reset(&sb);
