@@ -241,12 +241,14 @@ drop_privileges(const struct config *config)
 /*
  * Fork into the background.  The parent waits until the child says it is
  * listening (or failed), so "mail2alert" exits 1 when the daemon could
- * not start, as init scripts expect.  Returns the write end of that pipe.
+ * not start, as init scripts expect.  The child keeps the terminal as
+ * stderr until then, so start-up errors are seen there as well as in
+ * syslog.  Returns the write end of that pipe.
  */
 static int
 daemonise(void)
 {
-	int ready[2], fd;
+	int ready[2];
 	char status = 1;
 	pid_t pid;
 
@@ -264,25 +266,29 @@ daemonise(void)
 	setsid();
 	if (chdir("/") != 0)
 		exit(1);
-	fd = open("/dev/null", O_RDWR);
-	if (fd >= 0) {
+	return ready[1];
+}
+
+/*
+ * Start-up is over: stop copying problems to stderr, and in the background
+ * let go of the terminal and tell the waiting parent whether it worked.
+ */
+static void
+report_started(int *ready_fd, bool ok)
+{
+	char status = ok ? 0 : 1;
+	int fd;
+
+	log_startup_done();
+	if (*ready_fd < 0)
+		return;
+	if (ok && (fd = open("/dev/null", O_RDWR)) >= 0) {
 		dup2(fd, 0);
 		dup2(fd, 1);
 		dup2(fd, 2);
 		if (fd > 2)
 			close(fd);
 	}
-	return ready[1];
-}
-
-/* Tell a waiting parent (if any) whether start-up worked. */
-static void
-report_started(int *ready_fd, bool ok)
-{
-	char status = ok ? 0 : 1;
-
-	if (*ready_fd < 0)
-		return;
 	if (write(*ready_fd, &status, 1) != 1)
 		log_warning("cannot tell the parent process that start-up %s",
 		    ok ? "worked" : "failed");
@@ -416,7 +422,7 @@ run(struct config *config, const struct options *opt)
 	int ready_fd = -1, rc;
 	bool started;
 
-	log_open(opt->foreground, opt->debug);
+	log_open_daemon(opt->foreground, opt->debug);
 	if (!opt->foreground)
 		ready_fd = daemonise();
 	block_signals();
@@ -462,7 +468,7 @@ main(int argc, char **argv)
 	if (opt.report || opt.dry_run) {
 		int rc;
 
-		log_open(true, opt.debug);
+		log_open_stderr(opt.debug);
 		http_init();
 		rc = opt.report ? cli_report(config, opt.json) :
 		    cli_dry_run(config, opt.dry_run, opt.from, opt.to, opt.nto);
