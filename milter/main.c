@@ -2,9 +2,9 @@
  * main.c - command line, start-up, signals and shutdown.
  *
  * Start-up order matters: signals are blocked before any thread exists
- * (libmilter's own signal thread then gets SIGHUP, SIGTERM and SIGINT; a
- * thread of ours gets SIGUSR1 and SIGUSR2), the socket is opened before
- * privileges are dropped, and threads start after the fork.
+ * (libmilter's own signal thread then gets SIGTERM and SIGINT; a thread of
+ * ours gets SIGHUP, SIGUSR1 and SIGUSR2, see sigwait below), the socket is
+ * opened before privileges are dropped, and threads start after the fork.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -71,7 +71,7 @@ usage(FILE *out)
 	    "       mail2alert -n FILE.eml [-c FILE] [--from ADDR] [--to ADDR]...\n"
 	    "                                        dry run: how one message would be routed\n"
 	    "       mail2alert -V | -h\n"
-	    "signals: SIGUSR1 reloads the configuration, SIGUSR2 polls GoCD now,\n"
+	    "signals: SIGHUP or SIGUSR1 reloads the configuration, SIGUSR2 polls GoCD now,\n"
 	    "         SIGTERM stops.  Default config: " CONFIG_DEFAULT_PATH "\n");
 }
 
@@ -296,7 +296,7 @@ report_started(int *ready_fd, bool ok)
 	*ready_fd = -1;
 }
 
-/* SIGUSR1: load the config beside the old one; keep the old on error. */
+/* SIGHUP, SIGUSR1: load the config beside the old one; keep the old on error. */
 static void
 reload(void)
 {
@@ -317,6 +317,35 @@ reload(void)
 	config_release(old);
 }
 
+/*
+ * SIGHUP is ours, not libmilter's.  smfi_main() starts a thread
+ * (libmilter/signal.c, mi_signal_thread) that sigwait()s for SIGHUP,
+ * SIGTERM and SIGINT and stops the milter on any of them.  A thread of ours
+ * waiting for SIGHUP as well would race it: the kernel hands a signal sent
+ * to the process to whichever waiting thread it picks, so a reload would
+ * now and then be a stop.  libmilter has no setting for this, so this
+ * program defines sigwait() itself, and libmilter's one call to it (linked
+ * from libmilter.a, or from libmilter.so through the executable's exported
+ * symbol, which comes first in the lookup) waits for the same set less
+ * SIGHUP.  SIGTERM and SIGINT stay libmilter's, handled as before.  Our
+ * own signal thread uses sigwaitinfo(), which this leaves alone.  The
+ * contract is POSIX sigwait's: 0 with *sig set, or an error number.
+ */
+int
+sigwait(const sigset_t *restrict set, int *restrict sig)
+{
+	sigset_t without_hup = *set;
+	int n;
+
+	sigdelset(&without_hup, SIGHUP);
+	while ((n = sigwaitinfo(&without_hup, NULL)) < 0 && errno == EINTR)
+		;
+	if (n < 0)
+		return errno;
+	*sig = n;
+	return 0;
+}
+
 static void *
 signal_main(void *arg)
 {
@@ -325,10 +354,13 @@ signal_main(void *arg)
 
 	(void)arg;
 	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGUSR1);
 	sigaddset(&set, SIGUSR2);
-	while (sigwait(&set, &sig) == 0 && !signal_thread_stopping) {
-		if (sig == SIGUSR1)
+	while (!signal_thread_stopping) {
+		if ((sig = sigwaitinfo(&set, NULL)) < 0 || signal_thread_stopping)
+			continue;
+		if (sig == SIGHUP || sig == SIGUSR1)
 			reload();
 		else if (sig == SIGUSR2)
 			pollers_poll_now();

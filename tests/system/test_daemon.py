@@ -1,6 +1,7 @@
-"""The daemon's log (mail2alert(8) LOGGING): with -f and a matching
-$JOURNAL_STREAM each line carries its sd-daemon priority and no time
-stamp; without -f lines go to syslog with facility mail, and start-up
+"""The daemon under a service manager (mail2alert(8) SIGNALS, LOGGING):
+SIGHUP reloads like SIGUSR1 while SIGTERM still stops; with -f and a
+matching $JOURNAL_STREAM each line carries its sd-daemon priority and no
+time stamp; without -f lines go to syslog with facility mail, and start-up
 errors also reach the terminal.
 """
 
@@ -85,6 +86,35 @@ def wait_exit(proc, timeout=20):
         proc.kill()
         proc.wait(10)
         raise AssertionError("mail2alert did not stop within %ds" % timeout)
+
+
+# ------------------------------------------------------------------ SIGHUP
+
+def test_sighup_reloads_like_sigusr1_and_sigterm_still_stops(groups, milter, mta, sink):
+    m2a = milter(gocd_config(rule("mailto:a@example.com")))
+    assert routed_to(mta, sink) == ["a@example.com"]
+
+    path = milter.write_config(gocd_config(rule("mailto:b@example.com")))
+    mark = len(m2a.log())
+    m2a.signal(signal.SIGHUP)
+    m2a.wait_log(r"mail2alert: reloaded %s: managers=1 rules=1$" % re.escape(path), start=mark)
+    assert routed_to(mta, sink) == ["b@example.com"]
+
+    # a burst of HUPs: every one is a reload (pending ones merge), none a stop
+    milter.write_config(gocd_config(rule("mailto:c@example.com")))
+    mark = len(m2a.log())
+    for _ in range(20):
+        m2a.proc.send_signal(signal.SIGHUP)
+    m2a.wait_log(r"reloaded %s" % re.escape(path), start=mark)
+    time.sleep(0.5)
+    assert m2a.alive() and m2a.listening()
+    assert "stopping" not in m2a.log()
+    assert routed_to(mta, sink) == ["c@example.com"]
+
+    # SIGTERM is still libmilter's: a clean stop with status 0
+    m2a.proc.send_signal(signal.SIGTERM)
+    assert wait_exit(m2a.proc) == 0
+    assert "mail2alert: stopping" in m2a.log()
 
 
 # ------------------------------------------------------------------ logging
