@@ -4,7 +4,8 @@
  * Start-up order matters: signals are blocked before any thread exists
  * (libmilter's own signal thread then gets SIGTERM and SIGINT; a thread of
  * ours gets SIGHUP, SIGUSR1 and SIGUSR2, see sigwait below), the socket is
- * opened before privileges are dropped, and threads start after the fork.
+ * opened before privileges are dropped, threads start after the fork, and
+ * the service manager hears READY=1 last.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,7 +22,10 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <systemd/sd-daemon.h>
 
 #include "cli.h"
 #include "config_file.h"
@@ -296,14 +300,27 @@ report_started(int *ready_fd, bool ok)
 	*ready_fd = -1;
 }
 
+/* sd_notify(3) text for a reload starting: systemd wants the clock with it. */
+static void
+notify_reloading(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
+	    (unsigned long long)now.tv_sec * 1000000ULL + (unsigned long long)now.tv_nsec / 1000);
+}
+
 /* SIGHUP, SIGUSR1: load the config beside the old one; keep the old on error. */
 static void
 reload(void)
 {
 	struct config_snapshot *old = config_acquire();
 	char err[1024];
-	struct config *config = config_load(config_path, err, sizeof(err));
+	struct config *config;
 
+	notify_reloading();
+	config = config_load(config_path, err, sizeof(err));
 	if (config == NULL) {
 		log_error("reload failed, still running on the previous configuration: %s", err);
 	} else {
@@ -315,6 +332,7 @@ reload(void)
 		    config->nmanagers, count_rules(config));
 	}
 	config_release(old);
+	sd_notify(0, "READY=1");
 }
 
 /*
@@ -464,7 +482,9 @@ run(struct config *config, const struct options *opt)
 		return 1;
 	log_info("starting: version=%s socket=%s managers=%zu rules=%zu",
 	    MAIL2ALERT_VERSION, config->socket, config->nmanagers, count_rules(config));
+	sd_notifyf(0, "READY=1\nSTATUS=listening on %s", config->socket);
 	rc = smfi_main();
+	sd_notify(0, "STOPPING=1");
 	log_info("stopping");
 	pollers_stop();
 	stop_slack_and_save(state_path);

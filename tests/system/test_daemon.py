@@ -1,7 +1,8 @@
 """The daemon under a service manager (mail2alert(8) SIGNALS, LOGGING):
-SIGHUP reloads like SIGUSR1 while SIGTERM still stops; with -f and a
-matching $JOURNAL_STREAM each line carries its sd-daemon priority and no
-time stamp; without -f lines go to syslog with facility mail, and start-up
+SIGHUP reloads like SIGUSR1 while SIGTERM still stops; READY=1,
+RELOADING=1 and STOPPING=1 reach $NOTIFY_SOCKET; with -f and a matching
+$JOURNAL_STREAM each line carries its sd-daemon priority and no time
+stamp; without -f lines go to syslog with facility mail, and start-up
 errors also reach the terminal.
 """
 
@@ -115,6 +116,39 @@ def test_sighup_reloads_like_sigusr1_and_sigterm_still_stops(groups, milter, mta
     m2a.proc.send_signal(signal.SIGTERM)
     assert wait_exit(m2a.proc) == 0
     assert "mail2alert: stopping" in m2a.log()
+
+
+# ------------------------------------------------------------------ sd_notify
+
+def test_notify_socket_ready_reloading_stopping(mail2alert_bin, groups, test_dir):
+    port = free_port()
+    conf = daemon_config(test_dir, groups, port)
+    notify = bind_datagram(os.path.join(test_dir, "notify.sock"))
+    env = dict(os.environ, NOTIFY_SOCKET=os.path.join(test_dir, "notify.sock"))
+    log = open(os.path.join(test_dir, "notify.log"), "wb")
+    proc = subprocess.Popen([mail2alert_bin, "-f", "-c", conf], stdin=subprocess.DEVNULL,
+                            stdout=log, stderr=log, env=env, start_new_session=True)
+    seen = []
+    try:
+        ready = receive(notify, lambda d: "READY=1" in d.split("\n"), seen=seen)
+        # READY=1 is the first word, and the milter takes connections by then
+        assert connects(port), "READY=1 came before the socket took connections"
+        assert seen == [ready] and "STATUS=listening on inet:%d@127.0.0.1" % port in ready
+
+        proc.send_signal(signal.SIGHUP)
+        reloading = receive(notify, lambda d: "RELOADING=1" in d.split("\n"), seen=seen)
+        assert re.search(r"(?m)^MONOTONIC_USEC=\d+$", reloading), reloading
+        receive(notify, lambda d: d == "READY=1", seen=seen)
+
+        proc.send_signal(signal.SIGTERM)
+        receive(notify, lambda d: d == "STOPPING=1", seen=seen)
+        assert wait_exit(proc) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+        log.close()
+        notify.close()
 
 
 # ------------------------------------------------------------------ logging
