@@ -1,11 +1,17 @@
 /*
  * main.c - command line, start-up, signals and shutdown.
  *
- * Start-up order matters: signals are blocked before any thread exists
- * (libmilter's own signal thread then gets SIGTERM and SIGINT; a thread of
- * ours gets SIGHUP, SIGUSR1 and SIGUSR2, see sigwait below), the socket is
- * opened before privileges are dropped, threads start after the fork, and
- * the service manager hears READY=1 last.
+ * Start-up order matters: the configuration and what it names are checked
+ * while errors still reach the terminal, signals are blocked before any
+ * thread exists (libmilter's own signal thread then gets SIGTERM and
+ * SIGINT; a thread of ours gets SIGHUP, SIGUSR1 and SIGUSR2, see sigwait
+ * below), the socket is opened before privileges are dropped, threads
+ * start after the fork, and the service manager hears READY=1 last.
+ *
+ * Exit codes are sysexits(3)'s: EX_USAGE for the command line, EX_CONFIG
+ * for the configuration and what -t checks, EX_NOPERM for refusing root,
+ * EX_UNAVAILABLE for a socket that cannot be listened on, EX_OSERR for
+ * fork and threads.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +28,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,6 +40,7 @@
 #include "http.h"
 #include "log.h"
 #include "milter.h"
+#include "preflight.h"
 #include "slack.h"
 #include "snapshots.h"
 #include "state_file.h"
@@ -107,7 +115,7 @@ parse_options(int argc, char **argv, struct options *opt)
 		case 'T':
 			if (opt->nto == DRY_RUN_TO_MAX) {
 				fprintf(stderr, "mail2alert: at most %d --to\n", DRY_RUN_TO_MAX);
-				exit(1);
+				exit(EX_USAGE);
 			}
 			opt->to[opt->nto++] = optarg;
 			break;
@@ -131,13 +139,13 @@ parse_options(int argc, char **argv, struct options *opt)
 			exit(0);
 		default:
 			usage(stderr);
-			exit(1);
+			exit(EX_USAGE);
 		}
 	}
 	if (optind < argc) {
 		fprintf(stderr, "mail2alert: unexpected argument \"%s\"\n", argv[optind]);
 		usage(stderr);
-		exit(1);
+		exit(EX_USAGE);
 	}
 }
 
@@ -209,7 +217,7 @@ set_socket_access(const char *path, const struct config *config,
  * Give a unix socket the mode and group Postfix needs (its owner becomes
  * the user we are about to be), then drop root.  Running on as root is
  * refused unless the config says allow-root: the milter reads every
- * message, from anyone.
+ * message, from anyone.  Returns 0 or the exit code.
  */
 static int
 drop_privileges(const struct config *config)
@@ -218,75 +226,80 @@ drop_privileges(const struct config *config)
 	struct passwd *pw = NULL;
 	struct group *gr = NULL;
 
+	/* checked before start (preflight); checked again: it may have gone since */
 	if (config->user != NULL && (pw = getpwnam(config->user)) == NULL) {
 		log_error("user \"%s\" does not exist", config->user);
-		return -1;
+		return EX_CONFIG;
 	}
 	if (config->socket_group != NULL && (gr = getgrnam(config->socket_group)) == NULL) {
 		log_error("socket-group \"%s\" does not exist", config->socket_group);
-		return -1;
+		return EX_CONFIG;
 	}
 	if (path != NULL && set_socket_access(path, config, pw, gr) != 0)
-		return -1;
+		return EX_NOPERM;
 	if (pw != NULL && geteuid() == 0 &&
 	    (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
 	    setuid(pw->pw_uid) != 0)) {
 		log_error("cannot become user %s: %s", config->user, strerror(errno));
-		return -1;
+		return EX_NOPERM;
 	}
 	if (geteuid() == 0 && !config->allow_root) {
 		log_error("refusing to handle mail as root: set user = \"mail2alert\" "
 		    "(or allow-root = true) in %s", config->path);
-		return -1;
+		return EX_NOPERM;
 	}
 	return 0;
 }
 
 /*
  * Fork into the background.  The parent waits until the child says it is
- * listening (or failed), so "mail2alert" exits 1 when the daemon could
- * not start, as init scripts expect.  The child keeps the terminal as
- * stderr until then, so start-up errors are seen there as well as in
- * syslog.  Returns the write end of that pipe.
+ * listening, or fails and says with which exit code, and exits with that:
+ * init scripts see whether the daemon started.  The child keeps the
+ * terminal as stderr until then, so start-up errors are seen there as well
+ * as in syslog.  Returns the write end of that pipe.
  */
 static int
 daemonise(void)
 {
 	int ready[2];
-	char status = 1;
+	unsigned char status = EX_OSERR;
 	pid_t pid;
 
+	fflush(NULL);
 	if (pipe(ready) != 0 || (pid = fork()) < 0) {
-		perror("mail2alert: fork");
-		exit(1);
+		log_error("cannot fork: %s", strerror(errno));
+		exit(EX_OSERR);
 	}
 	if (pid > 0) {
 		close(ready[1]);
 		if (read(ready[0], &status, 1) != 1)
-			status = 1;	/* the child died before it could say */
-		_exit(status == 0 ? 0 : 1);
+			status = EX_OSERR;	/* the child died before it could say */
+		_exit(status);
 	}
 	close(ready[0]);
 	setsid();
-	if (chdir("/") != 0)
-		exit(1);
+	if (chdir("/") != 0) {
+		log_error("cannot change to /: %s", strerror(errno));
+		exit(EX_OSERR);
+	}
 	return ready[1];
 }
 
 /*
  * Start-up is over: stop copying problems to stderr, and in the background
- * let go of the terminal and tell the waiting parent whether it worked.
+ * let go of the terminal and tell the waiting parent the exit code (0:
+ * started).
  */
 static void
-report_started(int *ready_fd, bool ok)
+report_started(int *ready_fd, int code)
 {
-	char status = ok ? 0 : 1;
+	unsigned char status = (unsigned char)code;
 	int fd;
 
 	log_startup_done();
 	if (*ready_fd < 0)
 		return;
-	if (ok && (fd = open("/dev/null", O_RDWR)) >= 0) {
+	if (code == 0 && (fd = open("/dev/null", O_RDWR)) >= 0) {
 		dup2(fd, 0);
 		dup2(fd, 1);
 		dup2(fd, 2);
@@ -295,7 +308,7 @@ report_started(int *ready_fd, bool ok)
 	}
 	if (write(*ready_fd, &status, 1) != 1)
 		log_warning("cannot tell the parent process that start-up %s",
-		    ok ? "worked" : "failed");
+		    code == 0 ? "worked" : "failed");
 	close(*ready_fd);
 	*ready_fd = -1;
 }
@@ -402,18 +415,21 @@ block_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/* Returns 0 or the exit code. */
 static int
 open_milter_socket(const struct config *config)
 {
 	if (smfi_setconn(config->socket) != MI_SUCCESS ||
 	    smfi_register(mail2alert_filter) != MI_SUCCESS) {
 		log_error("cannot set up the milter on %s", config->socket);
-		return -1;
+		return EX_SOFTWARE;
 	}
 	/* unix sockets: a stale one from a crash is removed */
+	errno = 0;
 	if (smfi_opensocket(true) != MI_SUCCESS) {
-		log_error("cannot listen on %s (in use, or no permission?)", config->socket);
-		return -1;
+		log_error("cannot listen on %s: %s", config->socket,
+		    errno ? strerror(errno) : "in use, or no permission?");
+		return errno == EACCES || errno == EPERM ? EX_NOPERM : EX_UNAVAILABLE;
 	}
 	set_listener_nodelay();
 	return 0;
@@ -443,43 +459,60 @@ stop_slack_and_save(const char *state_path)
 	free(left);
 }
 
-/* Everything up to the point where mail can be handled; false on failure. */
-static bool
+/* Everything up to the point where mail can be handled: 0 or the exit code. */
+static int
 start(struct config *config)
 {
+	int rc;
+
 	if (!http_init()) {
 		log_error("cannot initialise libcurl");
-		return false;
+		return EX_SOFTWARE;
 	}
 	config_publish(config);
-	if (open_milter_socket(config) != 0 || drop_privileges(config) != 0)
-		return false;
+	if ((rc = open_milter_socket(config)) != 0 || (rc = drop_privileges(config)) != 0)
+		return rc;
 	if (pthread_create(&signal_thread, NULL, signal_main, NULL) != 0 ||
 	    slack_start() != 0) {
 		log_error("cannot start threads");
-		return false;
+		return EX_OSERR;
 	}
 	/* the cache first, so mail routes even while GoCD is down */
 	state_file_load(config->state_file, (size_t)config->slack_queue_size);
-	return state_file_start(config->state_file) == 0 && pollers_start(config) == 0;
+	if (state_file_start(config->state_file) != 0 || pollers_start(config) != 0)
+		return EX_OSERR;
+	return 0;
+}
+
+static void
+log_preflight_problem(bool error, const char *msg, void *arg)
+{
+	(void)arg;
+	log_msg(error ? LOG_ERR : LOG_WARNING, "%s", msg);
 }
 
 static int
 run(struct config *config, const struct options *opt)
 {
 	/* the state file is where start-up put it, whatever a reload says */
-	char *state_path = config->state_file ? xstrdup(config->state_file) : NULL;
+	char *state_path;
 	int ready_fd = -1, rc;
-	bool started;
 
 	log_open_daemon(opt->foreground, opt->debug);
+	if (preflight_check(config, log_preflight_problem, NULL) > 0) {
+		config_free(config);
+		return EX_CONFIG;
+	}
+	state_path = config->state_file ? xstrdup(config->state_file) : NULL;
 	if (!opt->foreground)
 		ready_fd = daemonise();
 	block_signals();
-	started = start(config);
-	report_started(&ready_fd, started);
-	if (!started)
-		return 1;
+	rc = start(config);
+	report_started(&ready_fd, rc);
+	if (rc != 0) {
+		free(state_path);
+		return rc;
+	}
 	log_info("starting: version=%s socket=%s managers=%zu rules=%zu",
 	    MAIL2ALERT_VERSION, config->socket, config->nmanagers, count_rules(config));
 	sd_notifyf(0, "READY=1\nSTATUS=listening on %s", config->socket);
@@ -494,7 +527,14 @@ run(struct config *config, const struct options *opt)
 	pthread_join(signal_thread, NULL);
 	snapshots_shutdown();
 	http_cleanup();
-	return rc == MI_SUCCESS ? 0 : 1;
+	return rc == MI_SUCCESS ? EX_OK : EX_SOFTWARE;
+}
+
+static void
+print_preflight_problem(bool error, const char *msg, void *arg)
+{
+	(void)arg;
+	fprintf(stderr, "mail2alert: %s%s\n", error ? "" : "warning: ", msg);
 }
 
 int
@@ -509,13 +549,16 @@ main(int argc, char **argv)
 	config = config_load(opt.config_path, err, sizeof(err));
 	if (config == NULL) {
 		fprintf(stderr, "mail2alert: %s\n", err);
-		return 1;
+		return EX_CONFIG;
 	}
 	if (opt.check_only) {
-		printf("%s: OK (managers=%zu rules=%zu)\n", opt.config_path,
-		    config->nmanagers, count_rules(config));
+		int errors = preflight_check(config, print_preflight_problem, NULL);
+
+		if (errors == 0)
+			printf("%s: OK (managers=%zu rules=%zu)\n", opt.config_path,
+			    config->nmanagers, count_rules(config));
 		config_free(config);
-		return 0;
+		return errors == 0 ? EX_OK : EX_CONFIG;
 	}
 	if (opt.report || opt.dry_run) {
 		int rc;

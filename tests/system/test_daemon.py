@@ -1,5 +1,5 @@
-"""The daemon under a service manager (mail2alert(8) SIGNALS, LOGGING):
-SIGHUP reloads like SIGUSR1 while SIGTERM still stops; READY=1,
+"""The daemon under a service manager (mail2alert(8) SIGNALS, LOGGING, EXIT
+STATUS): SIGHUP reloads like SIGUSR1 while SIGTERM still stops; READY=1,
 RELOADING=1 and STOPPING=1 reach $NOTIFY_SOCKET; with -f and a matching
 $JOURNAL_STREAM each line carries its sd-daemon priority and no time
 stamp; without -f lines go to syslog with facility mail, and start-up
@@ -249,7 +249,7 @@ def test_daemon_logs_to_syslog_facility_mail(mail2alert_bin, groups, test_dir):
 
 def test_daemon_start_up_errors_reach_the_terminal(mail2alert_bin, groups, test_dir):
     """Without -f, a daemon that cannot start says why on stderr, as well as
-    in syslog, and exits non-zero: here root without `user`."""
+    in syslog, and exits with the sysexits code: here root without `user`."""
     if os.geteuid() != 0:
         pytest.skip("needs root")
     port = free_port()
@@ -260,7 +260,7 @@ def test_daemon_start_up_errors_reach_the_terminal(mail2alert_bin, groups, test_
         f.write(text)
     p = subprocess.run([mail2alert_bin, "-c", path], capture_output=True, text=True,
                        timeout=30)
-    assert p.returncode == 1, p
+    assert p.returncode == 77, p                                        # EX_NOPERM
     assert ("mail2alert: error: refusing to handle mail as root: set user = \"mail2alert\" "
             "(or allow-root = true) in %s\n" % path) in p.stderr, p.stderr
     assert not connects(port)
