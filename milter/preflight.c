@@ -279,7 +279,7 @@ check_files(struct preflight *pf, const struct passwd *pw)
 		add_check(checks, &n, "state-file", state_dir, true, false,
 		    "the stage states and unsent Slack posts would not be saved");
 	}
-	if (!as_user || !try_access_as(pw, checks, n)) {
+	if (n > 0 && (!as_user || !try_access_as(pw, checks, n))) {
 		as_user = false;
 		who = "this user";
 		for (size_t i = 0; i < n; i++)
