@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <strings.h>
 
 #include "address.h"
@@ -157,7 +158,7 @@ cli_report(const struct config *config, bool json)
 			    shown(&sb, source.data));
 			strbuf_free(&sb);
 			strbuf_free(&source);
-			rc = 1;
+			rc = EX_UNAVAILABLE;
 			continue;
 		}
 		report = report_manager(m, groups);
@@ -271,7 +272,7 @@ cli_dry_run(const struct config *config, const char *eml_path, const char *from,
 
 	if (file_read(eml_path, (size_t)EML_MAX, &text) != 0) {
 		fprintf(stderr, "mail2alert: %s: %s\n", eml_path, strerror(errno));
-		return 1;
+		return EX_NOINPUT;
 	}
 	eml_parse(&e, strbuf_str(&text), text.len,
 	    (size_t)config->body_limit * MIME_BODY_RAW_FACTOR);
