@@ -7,7 +7,6 @@ stand-in on 127.0.0.1 (per-test `gocd` fixture) and looks at what it prints.
 
 import json
 import os
-import pwd
 import re
 import shutil
 import subprocess
@@ -16,7 +15,7 @@ import pytest
 
 from tests.lab import free_port, plain_mail, stage_mail
 from tests.lab.slack import SlackStandIn
-from tests.system.m2a_helpers import GOCD_SENDER, TRIGGER, q
+from tests.system.m2a_helpers import GOCD_SENDER, TRIGGER, on_this_machine, q
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 IMPORTER = os.path.join(REPO, "packaging", "mail2alert-import")
@@ -704,17 +703,6 @@ def importer(*args, env=None):
     return run(IMPORTER, *args, env=env)
 
 
-def on_this_machine(conf_text):
-    """The imported config with `user = "mail2alert"` replaced by nobody
-    when this machine has no mail2alert user (the package creates it):
-    -t refuses a user that does not exist."""
-    try:
-        pwd.getpwnam("mail2alert")
-        return conf_text
-    except KeyError:
-        return conf_text.replace('user = "mail2alert";', 'user = "nobody";')
-
-
 def routes_by_pipeline(report):
     return {p["name"]: p["routes"] for g in report["groups"] for p in g["pipelines"]}
 
@@ -725,7 +713,7 @@ def test_import_old_readme_example(mail2alert_bin, gocd, test_dir):
     assert p.returncode == 0, p.stderr
     assert p.stderr == ""
     conf_text = p.stdout
-    conf = write(os.path.join(test_dir, "imported.conf"), on_this_machine(conf_text))
+    conf = write(os.path.join(test_dir, "imported.conf"), on_this_machine(conf_text, test_dir))
 
     c = run(mail2alert_bin, "-t", "-c", conf)
     assert c.returncode == 0, c.stderr
@@ -812,7 +800,7 @@ def test_import_early_spellings(mail2alert_bin, gocd, test_dir):
     assert 'messages-we-want = { to = "mail2alert@example.com"; };' in conf_text
     assert "message-we-want" not in conf_text.replace("messages-we-want", "")
     assert "rcpt" not in conf_text
-    conf = write(os.path.join(test_dir, "imported.conf"), on_this_machine(conf_text))
+    conf = write(os.path.join(test_dir, "imported.conf"), on_this_machine(conf_text, test_dir))
     c = run(mail2alert_bin, "-t", "-c", conf)
     assert c.returncode == 0, c.stderr
     r = run(mail2alert_bin, "-r", "-j", "-c", conf)
