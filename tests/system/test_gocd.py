@@ -23,7 +23,7 @@ import pytest
 from tests.lab import free_port
 from tests.lab.gocd import ENDPOINTS
 from tests.system.m2a_helpers import (
-    GOCD_SENDER, TRIGGER, assert_discarded, deliver, gocd_config, gocd_mail, rule,
+    GOCD_SENDER, TRIGGER, assert_discarded, built_with_asan, deliver, gocd_config, gocd_mail, rule,
     same_message, send_control, to_addrs, trace, x_mail2alert)
 
 ADMIN, DASH, LEGACY, CCTRAY = (ENDPOINTS[k] for k in ("admin", "dashboard", "legacy", "cctray"))
@@ -663,6 +663,10 @@ def test_gzip_bomb_poll_is_refused_with_bounded_memory(gocd, milter, mta, sink):
     poll_now(m2a)
     gocd.wait_for_requests(ADMIN, n + 1, timeout=15, answered=True)
     m2a.wait_log(r"too many JSON values", timeout=20)
+    if built_with_asan(m2a.binary):
+        # the refusal is checked; the memory figures are ASan's, not ours
+        assert rcpts_of(mta, sink, "api") == ["team-a@example.com"]
+        return
     peak = proc_kb(m2a.pid, "VmHWM")
     assert peak < 64 * 1024 * 4, "peak RSS %d kB for a 48 MiB answer" % peak
     deadline = time.monotonic() + 10
