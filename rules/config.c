@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "address.h"
 #include "config_read.h"
 #include "route.h"
 #include "xalloc.h"
@@ -39,8 +40,9 @@ config_read_wanted(struct config_parse *p, const config_setting_t *ms,
 	}
 	m->want = want.to ? WANT_TO : WANT_FROM;
 	m->want_address = want.to ? want.to : want.from;
-	if (!config_is_clean_token(m->want_address))
-		return config_fail(p, w, key, "\"%s\" is not a mail address", m->want_address);
+	if (!address_is_mailbox(m->want_address))
+		return config_fail(p, w, key, "\"%s\" is not a mail address "
+		    "(one plain local-part@domain: no lists, comments or routes)", m->want_address);
 	return true;
 }
 
@@ -192,13 +194,13 @@ config_read_unresolved(struct config_parse *p, const config_setting_t *root,
 		c->unresolved = UNRESOLVED_ACCEPT;
 	else if (strcmp(value, "tempfail") == 0)
 		c->unresolved = UNRESOLVED_TEMPFAIL;
-	else if (strncmp(value, "mailto:", 7) == 0 && config_is_clean_token(value + 7) &&
-	    strchr(value + 7, '@') != NULL) {
+	else if (strncmp(value, "mailto:", 7) == 0 && address_is_mailbox(value + 7)) {
 		c->unresolved = UNRESOLVED_MAILTO;
 		c->unresolved_mailto = xstrdup(value + 7);
 	} else
 		ok = config_fail(p, config_setting_get_member(root, "unresolved"), "unresolved",
-		    "must be \"accept\", \"tempfail\" or \"mailto:ADDRESS\"");
+		    "must be \"accept\", \"tempfail\" or \"mailto:ADDRESS\" "
+		    "(one plain address, local-part@domain)");
 	free(value);
 	return ok;
 }
