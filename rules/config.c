@@ -245,7 +245,7 @@ config_parse(const char *text, const char *path, config_env_fn env,
     void *env_arg, char *err, size_t errlen)
 {
 	struct config *c = xcalloc(1, sizeof(*c));
-	struct config_parse p = { c, path, env, env_arg, err, errlen };
+	struct config_parse p = { c, path, env, env_arg, err, errlen, 0 };
 	config_t cfg;
 	bool ok;
 
