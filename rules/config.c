@@ -143,6 +143,7 @@ parse_manager(struct config_parse *p, const config_setting_t *ms, const char *pa
 		return config_fail(p, ms, path, "a manager must be a group { name = ...; ... }");
 	if (!config_read_scope(p, ms, path, CONFIG_MANAGER, m))
 		return false;
+	m->answer_limit = p->config->gocd_answer_limit;
 	index_manager(m);
 	return check_manager(p, ms, path, m);
 }

@@ -662,7 +662,7 @@ def test_gzip_bomb_poll_is_refused_with_bounded_memory(gocd, milter, mta, sink):
     n = gocd.count(ADMIN)
     poll_now(m2a)
     gocd.wait_for_requests(ADMIN, n + 1, timeout=15, answered=True)
-    m2a.wait_log(r"too many JSON values", timeout=20)
+    m2a.wait_log(r"answer larger than 33554432 bytes", timeout=20)
     peak = proc_kb(m2a.pid, "VmHWM")
     assert peak < 64 * 1024 * 4, "peak RSS %d kB for a 48 MiB answer" % peak
     deadline = time.monotonic() + 10
@@ -671,3 +671,22 @@ def test_gzip_bomb_poll_is_refused_with_bounded_memory(gocd, milter, mta, sink):
             proc_kb(m2a.pid, "VmRSS"), idle)
         time.sleep(0.2)
     assert rcpts_of(mta, sink, "api") == ["team-a@example.com"]
+
+
+def test_answer_limit_is_a_config_key(gocd, milter):
+    """gocd-answer-limit (issue 14 point 1): with the smallest limit, 1 MiB,
+    an ordinary answer of 30,000 pipelines (about 2 MB) is refused by size,
+    pipeline groups and cctray.xml alike, with the limit in the message."""
+    big = {"team-%d" % g: ["pipeline-with-a-longish-name-%05d" % (g * 1000 + i)
+                           for i in range(1000)] for g in range(30)}
+    gocd.set_groups(big)
+    gocd.set_cctray({"pipeline-with-a-longish-name-%05d :: build" % i: "Success"
+                     for i in range(30000)})
+    m2a = milter(team_cfg(top_extra="gocd-answer-limit = 1048576;"), wait_groups=False)
+    m2a.wait_log(r"%s.*answer larger than 1048576 bytes" % POLL_FAILED, timeout=20)
+    m2a.wait_log(r"cctray\.xml: answer larger than 1048576 bytes", timeout=20)
+    m2a.signal(signal.SIGTERM)      # a poll in flight may take a second to see it
+    m2a.proc.wait(10)
+    # the default takes the same answer
+    m2a = milter(team_cfg())
+    assert "answer larger" not in m2a.log()
