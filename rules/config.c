@@ -303,6 +303,26 @@ config_webhook_for(const struct config *config, const char *channel)
 }
 
 bool
+config_slack_destination_known(const struct config *config, const char *channel)
+{
+	if (config_webhook_for(config, channel) != NULL)
+		return true;
+	for (size_t i = 0; i < config->nmanagers; i++) {
+		const struct manager *m = &config->managers[i];
+
+		for (size_t r = 0; r < m->nrules; r++) {
+			for (size_t a = 0; a < m->rules[r].nactions; a++) {
+				const struct action *act = &m->rules[r].actions[a];
+
+				if (act->kind == ACTION_SLACK && strcmp(act->target, channel) == 0)
+					return true;
+			}
+		}
+	}
+	return false;
+}
+
+bool
 manager_posts_to_slack(const struct manager *m)
 {
 	return m->posts_to_slack;

@@ -143,6 +143,13 @@ void config_free(struct config *config);
 /* The webhook URL for a Slack channel, or NULL (post through the API). */
 const char *config_webhook_for(const struct config *config, const char *channel);
 
+/*
+ * Is channel ("#builds", "@user") still a Slack destination of config: a
+ * slack: action targets it or a slack-webhooks entry names it?  A saved
+ * post for one that is not is dropped, not sent with the bot token.
+ */
+bool config_slack_destination_known(const struct config *config, const char *channel);
+
 /* Does routing treat a and b as one action? */
 bool action_same(const struct action *a, const struct action *b);
 

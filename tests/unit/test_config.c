@@ -811,11 +811,37 @@ test_missing_managers(void **state)
 	expect_error("", PATH ":", "managers: missing");
 }
 
+/* Saved Slack posts are kept only for destinations the config still has. */
+static void
+test_slack_destination_known(void **state)
+{
+	struct config *c = parse_ok(
+	    "slack-token = \"xoxb-1\";\n"
+	    "slack-webhooks = ( { channel = \"#hooked\"; url = \"https://h/x\"; } );\n"
+	    "managers = ( { name = \"m\"; url = \"https://go\";\n"
+	    "  messages-we-want = { to = \"a@b\"; };\n"
+	    "  rules = ( { actions = [\"mailto:x@y\", \"slack:#builds:full\"]; },\n"
+	    "            { actions = [\"slack:@alice\"]; } );\n"
+	    "  teams = ( { groups = [\"g\"]; actions = [\"slack:#team\"]; } ); } );\n");
+
+	(void)state;
+	assert_true(config_slack_destination_known(c, "#builds"));
+	assert_true(config_slack_destination_known(c, "@alice"));
+	assert_true(config_slack_destination_known(c, "#team"));
+	assert_true(config_slack_destination_known(c, "#hooked"));
+	assert_false(config_slack_destination_known(c, "#gone"));
+	assert_false(config_slack_destination_known(c, "#Builds"));
+	assert_false(config_slack_destination_known(c, "x@y"));
+	assert_false(config_slack_destination_known(c, "#builds:full"));
+	config_free(c);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_spec_example),
+		cmocka_unit_test(test_slack_destination_known),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_manager_options),
 		cmocka_unit_test(test_rule_forms),
