@@ -86,6 +86,61 @@ read_secrets(struct config *config, char *err, size_t errlen)
  */
 #define CONFIG_INCLUDE_DEPTH 10
 
+static bool check_includes(const char *path, const char *text, int depth, size_t *total,
+    char *err, size_t errlen);
+
+/*
+ * The file name of the @include at line of path; p is just after the word
+ * "@include".  Only plain names: an escape would let libconfig open a
+ * file other than the one checked here.
+ */
+static bool
+include_name(const char *path, int line, const char *p, struct strbuf *name, char *err,
+    size_t errlen)
+{
+	size_t len;
+
+	if ((*p != ' ' && *p != '\t') || *(p += strspn(p, " \t")) != '"') {
+		snprintf(err, errlen, "%s:%d: @include: write @include \"FILE\"", path, line);
+		return false;
+	}
+	len = strcspn(++p, "\"\\\n");
+	if (p[len] != '"') {
+		snprintf(err, errlen, "%s:%d: @include: the file name must be plain text in "
+		    "quotes, without backslashes", path, line);
+		return false;
+	}
+	strbuf_add(name, p, len);
+	return true;
+}
+
+/* Read the file an @include at line of path names, and check its own. */
+static bool
+check_include(const char *path, int line, const char *name, int depth, size_t *total,
+    char *err, size_t errlen)
+{
+	struct strbuf text = STRBUF_INIT;
+	bool ok;
+
+	if (depth >= CONFIG_INCLUDE_DEPTH) {
+		snprintf(err, errlen, "%s:%d: @include: nested more than %d deep", path, line,
+		    CONFIG_INCLUDE_DEPTH);
+		return false;
+	}
+	if (file_read(name, CONFIG_FILE_MAX - *total, &text) != 0) {
+		snprintf(err, errlen, "%s:%d: @include: cannot read %s: %s", path, line, name,
+		    errno == EFBIG ? "the files together are larger than mail2alert reads" :
+		    file_error(errno));
+		strbuf_free(&text);
+		return false;
+	}
+	*total += text.len;
+	ok = check_includes(name, strbuf_str(&text), depth + 1, total, err, errlen);
+	strbuf_free(&text);
+	return ok;
+}
+
+/* Check every @include line of text, read from path. */
 static bool
 check_includes(const char *path, const char *text, int depth, size_t *total,
     char *err, size_t errlen)
@@ -94,51 +149,17 @@ check_includes(const char *path, const char *text, int depth, size_t *total,
 
 	for (const char *at = text; *at != '\0'; line++) {
 		const char *end = strchr(at, '\n'), *p = at + strspn(at, " \t");
-		size_t len = end ? (size_t)(end - at) : strlen(at);
+		struct strbuf name = STRBUF_INIT;
+		bool ok;
 
-		at += len + (end ? 1 : 0);
+		at = end ? end + 1 : at + strlen(at);
 		if (strncmp(p, "@include", 8) != 0)
 			continue;
-		p += 8;
-		if ((*p != ' ' && *p != '\t') || *(p += strspn(p, " \t")) != '"') {
-			snprintf(err, errlen, "%s:%d: @include: write @include \"FILE\"", path, line);
+		ok = include_name(path, line, p + 8, &name, err, errlen) &&
+		    check_include(path, line, strbuf_str(&name), depth, total, err, errlen);
+		strbuf_free(&name);
+		if (!ok)
 			return false;
-		}
-		p++;
-		{
-			size_t nlen = strcspn(p, "\"\\\n");
-			struct strbuf name = STRBUF_INIT, inc = STRBUF_INIT;
-			bool ok;
-
-			if (p[nlen] != '"') {
-				snprintf(err, errlen, "%s:%d: @include: the file name must be "
-				    "plain text in quotes, without backslashes", path, line);
-				return false;
-			}
-			strbuf_add(&name, p, nlen);
-			if (depth >= CONFIG_INCLUDE_DEPTH) {
-				snprintf(err, errlen, "%s:%d: @include: nested more than %d deep",
-				    path, line, CONFIG_INCLUDE_DEPTH);
-				strbuf_free(&name);
-				return false;
-			}
-			if (file_read(strbuf_str(&name), CONFIG_FILE_MAX - *total, &inc) != 0) {
-				snprintf(err, errlen, "%s:%d: @include: cannot read %s: %s", path,
-				    line, strbuf_str(&name), errno == EFBIG ?
-				    "the files together are larger than mail2alert reads" :
-				    file_error(errno));
-				strbuf_free(&name);
-				strbuf_free(&inc);
-				return false;
-			}
-			*total += inc.len;
-			ok = check_includes(strbuf_str(&name), strbuf_str(&inc), depth + 1, total,
-			    err, errlen);
-			strbuf_free(&name);
-			strbuf_free(&inc);
-			if (!ok)
-				return false;
-		}
 	}
 	return true;
 }

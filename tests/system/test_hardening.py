@@ -105,6 +105,15 @@ def test_include_of_a_fifo_is_refused_not_waited_on(config_check, test_dir):
     line2 = '# a comment\n@include "%s"\n' % fifo
     path, rc, out, err = config_check(line2 + text)
     assert "%s:2: @include" % path in err, err
+    # an escape could make libconfig open another file than the one checked
+    path, rc, out, err = config_check('@include "%s\\x2e"\n' % good + text)
+    assert rc == 1 and "without backslashes" in err, err
+    # a file that includes itself stops at the depth bound
+    loop = os.path.join(test_dir, "loop.inc")
+    with open(loop, "w") as f:
+        f.write('@include "%s"\n' % loop)
+    path, rc, out, err = config_check('@include "%s"\n' % loop + text)
+    assert rc == 1 and "@include: nested more than 10 deep" in err, err
 
 
 def test_env_expansion_is_bounded(config_check):
