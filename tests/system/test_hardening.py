@@ -8,7 +8,7 @@ import signal
 import subprocess
 import time
 
-from tests.lab import check_config, free_port
+from tests.lab import GocdStandIn, free_port
 from tests.system.m2a_helpers import config, gocd_config, gocd_manager, rule
 
 SECRET = "S3cr3t-pa$tail"           # a '$' followed by a name: "$tail"
@@ -168,11 +168,21 @@ def test_daemon_with_relative_config_keeps_its_files(mail2alert_bin, gocd, test_
     out = subprocess.run(["ss", "-Hltnp", "sport = :%d" % port], capture_output=True,
                          text=True).stdout
     pid = int(out.split("pid=")[1].split(",")[0])
+    other = GocdStandIn().start()
     try:
-        os.kill(pid, signal.SIGUSR1)      # a reload reads name.conf again
-        time.sleep(0.5)
-        assert os.path.exists("/proc/%d" % pid)
+        # a reload reads name.conf again: it now names another GoCD, and
+        # only a reload that found the file makes the daemon poll that one
+        with open(conf) as f:
+            text = f.read()
+        with open(conf, "w") as f:
+            f.write(text.replace(gocd.url, other.url))
+        os.kill(pid, signal.SIGUSR1)
+        deadline = time.monotonic() + 15
+        while not other.requests() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert other.requests(), "the reload after daemonising did not read the config"
     finally:
+        other.stop()
         os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + 10
         while os.path.exists("/proc/%d" % pid) and time.monotonic() < deadline:
