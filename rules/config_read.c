@@ -57,7 +57,7 @@ is_one_reference(const char *in)
  * The value of a secret key (a password such as "pa$word") never appears
  * in an error, not even the part after a '$' that looked like a name,
  * unless the whole value is one reference such as "$GOCD_PASSWD".
- * Expanded values are bounded, each and together (CONFIG_EXPAND_MAX,
+ * What variables add is bounded, per value and per file (CONFIG_EXPAND_MAX,
  * CONFIG_EXPAND_TOTAL_MAX), so a huge variable cannot blow up the parse.
  */
 static bool
@@ -66,6 +66,7 @@ expand_env(struct config_parse *p, const config_setting_t *at, const char *key,
 {
 	struct strbuf sb = STRBUF_INIT;
 	bool hide = secret && !is_one_reference(in);
+	size_t added = 0;	/* bytes the variables of this value added */
 
 	for (size_t i = 0; in[i] != '\0';) {
 		bool braced = in[i] == '$' && in[i + 1] == '{';
@@ -73,11 +74,6 @@ expand_env(struct config_parse *p, const config_setting_t *at, const char *key,
 		char name[128];
 		const char *value;
 
-		if (sb.len > CONFIG_EXPAND_MAX) {
-			strbuf_free(&sb);
-			return config_fail(p, at, key, "longer than %d bytes after $NAME expansion",
-			    CONFIG_EXPAND_MAX);
-		}
 		if (in[i] != '$') {
 			strbuf_addc(&sb, in[i++]);
 			continue;
@@ -115,18 +111,20 @@ expand_env(struct config_parse *p, const config_setting_t *at, const char *key,
 				    "literal $)");
 			return config_fail(p, at, key, "environment variable %s is not set", name);
 		}
-		if (strlen(value) > CONFIG_EXPAND_MAX - sb.len ||
+		/* added <= CONFIG_EXPAND_MAX, p->expanded <= CONFIG_EXPAND_TOTAL_MAX */
+		if (strlen(value) > CONFIG_EXPAND_MAX - added ||
 		    strlen(value) > CONFIG_EXPAND_TOTAL_MAX - p->expanded) {
 			strbuf_free(&sb);
 			if (hide)
-				return config_fail(p, at, key, "an environment variable makes the "
-				    "value longer than %d bytes (or all values longer than %d)",
+				return config_fail(p, at, key, "an environment variable adds more "
+				    "than %d bytes to the value (or %d to the file)",
 				    CONFIG_EXPAND_MAX, CONFIG_EXPAND_TOTAL_MAX);
-			return config_fail(p, at, key, "environment variable %s makes the value "
-			    "longer than %d bytes (or all values longer than %d)", name,
+			return config_fail(p, at, key, "environment variable %s adds more than "
+			    "%d bytes to the value (or %d to the file)", name,
 			    CONFIG_EXPAND_MAX, CONFIG_EXPAND_TOTAL_MAX);
 		}
 		strbuf_adds(&sb, value);
+		added += strlen(value);
 		p->expanded += strlen(value);
 		i = end + (braced ? 1 : 0);
 	}

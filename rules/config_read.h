@@ -20,7 +20,7 @@
 
 #define KEY_PATH_MAX 256
 
-/* Longest value after $NAME expansion, and all expanded text of one parse. */
+/* Bytes $NAME expansion may add to one value, and to one parse in all. */
 #define CONFIG_EXPAND_MAX (64 * 1024)
 #define CONFIG_EXPAND_TOTAL_MAX (1024 * 1024)
 
