@@ -3,11 +3,13 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "files.h"
+#include "xalloc.h"
 
 int
 file_read(const char *path, size_t max, struct strbuf *out)
@@ -51,4 +53,17 @@ file_error(int err)
 	if (err == EFBIG)
 		return "larger than mail2alert reads";
 	return strerror(err);
+}
+
+char *
+file_absolute(const char *path)
+{
+	struct strbuf abs = STRBUF_INIT;
+	char *cwd;
+
+	if (path[0] == '/' || (cwd = getcwd(NULL, 0)) == NULL)
+		return xstrdup(path);
+	strbuf_addf(&abs, "%s/%s", strcmp(cwd, "/") == 0 ? "" : cwd, path);
+	free(cwd);
+	return strbuf_detach(&abs);
 }

@@ -19,4 +19,10 @@ int file_read(const char *path, size_t max, struct strbuf *out);
 /* What went wrong, for file_read's errno: strerror, in plainer words. */
 const char *file_error(int err);
 
+/*
+ * path made absolute against the working directory (malloc'd); not
+ * otherwise changed: no symlinks resolved, the file need not exist.
+ */
+char *file_absolute(const char *path);
+
 #endif

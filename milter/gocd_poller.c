@@ -58,6 +58,7 @@ struct poll_settings {
 	char *ca_file;
 	int connect_timeout, timeout;
 	int interval;
+	size_t answer_limit;		/* bytes; gocd-answer-limit */
 };
 
 static pthread_mutex_t poller_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -90,6 +91,7 @@ settings_copy(const struct manager *m, struct poll_settings *s)
 		s->ca_file = m->ca_file ? xstrdup(m->ca_file) : NULL;
 		s->connect_timeout = m->connect_timeout;
 		s->timeout = m->timeout;
+		s->answer_limit = (size_t)m->answer_limit;
 	}
 }
 
@@ -132,6 +134,7 @@ fetch(struct poller *p, const struct poll_settings *s, enum gocd_api api,
 		.connect_timeout = s->connect_timeout,
 		.timeout = s->timeout,
 		.stop = &pollers_stopping,
+		.max_body = s->answer_limit,
 	};
 	int rc;
 
@@ -241,7 +244,7 @@ poll_once(struct poller *p, const struct poll_settings *s, char *why, size_t why
 		return POLL_FAILED;
 	}
 	index = gocd_groups_parse(api, resp.body.data ? resp.body.data : "", resp.body.len,
-	    GOCD_GROUPS_MAX_VALUES((size_t)HTTP_MAX_BYTES), why, whylen);
+	    GOCD_GROUPS_MAX_VALUES(s->answer_limit), why, whylen);
 	if (index == NULL) {
 		size_t used = strlen(why);
 
@@ -295,6 +298,7 @@ seed_from_cctray(struct poller *p, const struct poll_settings *s)
 		.connect_timeout = s->connect_timeout,
 		.timeout = s->timeout,
 		.stop = &pollers_stopping,
+		.max_body = s->answer_limit,
 	};
 	char why[256];
 
@@ -302,7 +306,9 @@ seed_from_cctray(struct poller *p, const struct poll_settings *s)
 	stage_table_limit(&seed.table, STAGE_STATES_MAX, 0);
 	strbuf_addf(&url, "%s/cctray.xml", s->url);
 	req.url = url.data;
-	if (http_request(&req, &resp) != 0 || resp.status != 200)
+	if (http_request(&req, &resp) != 0 && strncmp(resp.error, "answer larger", 13) == 0)
+		log_warning("manager=%s: cctray.xml: %s", p->manager, resp.error);
+	else if (resp.status != 200)
 		log_debug("manager=%s: no cctray.xml seed: %s", p->manager,
 		    resp.status ? "HTTP error" : resp.error);
 	else if (cctray_parse(strbuf_str(&resp.body), resp.body.len, collect_stage,

@@ -16,6 +16,7 @@
 
 struct transfer {
 	struct http_response *resp;
+	size_t max;			/* bytes of the answer, decoded */
 	bool too_big;
 };
 
@@ -36,7 +37,7 @@ on_body(char *data, size_t size, size_t n, void *arg)
 {
 	struct transfer *t = arg;
 
-	if (t->resp->body.len + size * n > (size_t)HTTP_MAX_BYTES) {
+	if (size * n > t->max - t->resp->body.len) {
 		t->too_big = true;
 		return 0;		/* makes curl fail the transfer */
 	}
@@ -137,7 +138,8 @@ request_headers(const struct http_request *req)
 int
 http_request(const struct http_request *req, struct http_response *resp)
 {
-	struct transfer t = { resp, false };
+	struct transfer t = { resp, req->max_body ? req->max_body : (size_t)HTTP_MAX_BYTES,
+	    false };
 	struct curl_slist *headers;
 	CURLcode rc;
 	CURL *curl = curl_easy_init();
@@ -180,13 +182,19 @@ http_request(const struct http_request *req, struct http_response *resp)
 		curl_easy_setopt(curl, CURLOPT_USERNAME, req->user);
 		curl_easy_setopt(curl, CURLOPT_PASSWORD, req->passwd);
 	}
+	/* an announced Content-Length over the limit is refused before the body */
+	curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)t.max);
 	rc = curl_easy_perform(curl);
 	if (rc == CURLE_OK) {
 		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp->status);
 	} else {
-		snprintf(resp->error, sizeof(resp->error), "%s",
-		    t.too_big ? "response larger than the limit" :
-		    rc == CURLE_ABORTED_BY_CALLBACK ? "stopped" : curl_easy_strerror(rc));
+		if (t.too_big || rc == CURLE_FILESIZE_EXCEEDED)
+			snprintf(resp->error, sizeof(resp->error), "answer larger than %zu bytes",
+			    t.max);
+		else
+			snprintf(resp->error, sizeof(resp->error), "%s",
+			    rc == CURLE_ABORTED_BY_CALLBACK ? "stopped" : curl_easy_strerror(rc));
+		strbuf_free(&resp->body);	/* a refused answer's memory goes back now */
 	}
 	curl_slist_free_all(headers);
 	curl_easy_cleanup(curl);

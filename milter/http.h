@@ -30,6 +30,7 @@ struct http_request {
 	long connect_timeout;		/* seconds; 0: HTTP_CONNECT_TIMEOUT */
 	const char *ca_file;		/* CA bundle, or NULL: the system's */
 	const atomic_bool *stop;	/* abort the transfer when it turns true */
+	size_t max_body;		/* bytes of the decoded answer; 0: HTTP_MAX_BYTES */
 };
 
 struct http_response {

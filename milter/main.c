@@ -37,6 +37,7 @@
 #include "cli.h"
 #include "config_file.h"
 #include "config_keys.h"
+#include "files.h"
 #include "gocd_poller.h"
 #include "http.h"
 #include "log.h"
@@ -564,8 +565,9 @@ main(int argc, char **argv)
 	char err[1024];
 
 	parse_options(argc, argv, &opt);
-	config_path = opt.config_path;
-	config = config_load(opt.config_path, err, sizeof(err));
+	/* absolute, so reloads after daemonise's chdir("/") read the same file */
+	config_path = file_absolute(opt.config_path);
+	config = config_load(config_path, err, sizeof(err));
 	if (config == NULL) {
 		fprintf(stderr, "mail2alert: %s\n", err);
 		return EX_CONFIG;

@@ -35,6 +35,7 @@ state_file_load(const char *path, size_t slack_queue_limit)
 {
 	struct strbuf text = STRBUF_INIT;
 	struct state_doc doc;
+	struct config_snapshot *config;
 	char why[256];
 
 	if (path == NULL)
@@ -54,10 +55,23 @@ state_file_load(const char *path, size_t slack_queue_limit)
 	log_info("state file %s: managers=%zu stages=%zu slack_posts=%zu", path,
 	    doc.ngroups, doc.stages.states.count, doc.nposts);
 	snapshots_restore(&doc);
+	config = config_acquire();
 	for (size_t i = 0; i < doc.nposts; i++) {
-		slack_enqueue(doc.posts[i], slack_queue_limit);
+		struct slack_post *post = doc.posts[i];
+
 		doc.posts[i] = NULL;
+		/* a destination since removed from the config gets nothing */
+		if (config == NULL ||
+		    !config_slack_destination_known(config->config, post->channel)) {
+			log_warning("%s: saved slack post for %s dropped: no slack: action or "
+			    "webhook names %s any more", post->queue_id, post->channel,
+			    post->channel);
+			slack_post_free(post);
+			continue;
+		}
+		slack_enqueue(post, slack_queue_limit);
 	}
+	config_release(config);
 	state_doc_free(&doc);
 	strbuf_free(&text);
 }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "address.h"
 #include "config_read.h"
 #include "route.h"
 #include "xalloc.h"
@@ -39,8 +40,9 @@ config_read_wanted(struct config_parse *p, const config_setting_t *ms,
 	}
 	m->want = want.to ? WANT_TO : WANT_FROM;
 	m->want_address = want.to ? want.to : want.from;
-	if (!config_is_clean_token(m->want_address))
-		return config_fail(p, w, key, "\"%s\" is not a mail address", m->want_address);
+	if (!address_is_mailbox(m->want_address))
+		return config_fail(p, w, key, "\"%s\" is not a mail address "
+		    "(one plain local-part@domain: no lists, comments or routes)", m->want_address);
 	return true;
 }
 
@@ -141,6 +143,7 @@ parse_manager(struct config_parse *p, const config_setting_t *ms, const char *pa
 		return config_fail(p, ms, path, "a manager must be a group { name = ...; ... }");
 	if (!config_read_scope(p, ms, path, CONFIG_MANAGER, m))
 		return false;
+	m->answer_limit = p->config->gocd_answer_limit;
 	index_manager(m);
 	return check_manager(p, ms, path, m);
 }
@@ -192,13 +195,13 @@ config_read_unresolved(struct config_parse *p, const config_setting_t *root,
 		c->unresolved = UNRESOLVED_ACCEPT;
 	else if (strcmp(value, "tempfail") == 0)
 		c->unresolved = UNRESOLVED_TEMPFAIL;
-	else if (strncmp(value, "mailto:", 7) == 0 && config_is_clean_token(value + 7) &&
-	    strchr(value + 7, '@') != NULL) {
+	else if (strncmp(value, "mailto:", 7) == 0 && address_is_mailbox(value + 7)) {
 		c->unresolved = UNRESOLVED_MAILTO;
 		c->unresolved_mailto = xstrdup(value + 7);
 	} else
 		ok = config_fail(p, config_setting_get_member(root, "unresolved"), "unresolved",
-		    "must be \"accept\", \"tempfail\" or \"mailto:ADDRESS\"");
+		    "must be \"accept\", \"tempfail\" or \"mailto:ADDRESS\" "
+		    "(one plain address, local-part@domain)");
 	free(value);
 	return ok;
 }
@@ -243,7 +246,7 @@ config_parse(const char *text, const char *path, config_env_fn env,
     void *env_arg, char *err, size_t errlen)
 {
 	struct config *c = xcalloc(1, sizeof(*c));
-	struct config_parse p = { c, path, env, env_arg, err, errlen };
+	struct config_parse p = { c, path, env, env_arg, err, errlen, 0 };
 	config_t cfg;
 	bool ok;
 
@@ -297,6 +300,26 @@ config_webhook_for(const struct config *config, const char *channel)
 			return config->webhooks[i].url;
 	}
 	return NULL;
+}
+
+bool
+config_slack_destination_known(const struct config *config, const char *channel)
+{
+	if (config_webhook_for(config, channel) != NULL)
+		return true;
+	for (size_t i = 0; i < config->nmanagers; i++) {
+		const struct manager *m = &config->managers[i];
+
+		for (size_t r = 0; r < m->nrules; r++) {
+			for (size_t a = 0; a < m->rules[r].nactions; a++) {
+				const struct action *act = &m->rules[r].actions[a];
+
+				if (act->kind == ACTION_SLACK && strcmp(act->target, channel) == 0)
+					return true;
+			}
+		}
+	}
+	return false;
 }
 
 bool

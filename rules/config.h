@@ -18,6 +18,12 @@
 #define CONFIG_DEFAULT_PATH "/etc/mail2alert/mail2alert.conf"
 #define CONFIG_DEFAULT_SOCKET "inet:8895@127.0.0.1"
 #define CONFIG_DEFAULT_BODY_LIMIT 65536
+/*
+ * A GoCD answer (pipeline groups, dashboard, cctray.xml) larger than this,
+ * after decoding, is refused: a real 50,000-pipeline document is under
+ * 10 MB, so 32 MiB leaves room and keeps a gzip bomb's cost bounded.
+ */
+#define CONFIG_DEFAULT_GOCD_ANSWER_LIMIT (32L * 1024 * 1024)
 #define CONFIG_DEFAULT_SOCKET_MODE 0660
 #define CONFIG_DEFAULT_SLACK_API "https://slack.com/api"
 #define CONFIG_DEFAULT_POLL_INTERVAL 30
@@ -77,6 +83,7 @@ struct manager {
 	long connect_timeout;	/* seconds */
 	long timeout;		/* seconds, whole request */
 	long poll_interval;	/* seconds */
+	long answer_limit;	/* bytes of a GoCD answer: the root's gocd-answer-limit */
 	struct rule *rules;
 	size_t nrules;
 	struct route_rules *routes;	/* compiled by route.c at load (route.h) */
@@ -110,6 +117,7 @@ struct config {
 	enum unresolved_policy unresolved;
 	char *unresolved_mailto;
 	long body_limit;
+	long gocd_answer_limit;		/* bytes of one GoCD answer, decoded */
 	char *slack_token;
 	char *slack_api;
 	struct slack_webhook *webhooks;
@@ -134,6 +142,13 @@ void config_free(struct config *config);
 
 /* The webhook URL for a Slack channel, or NULL (post through the API). */
 const char *config_webhook_for(const struct config *config, const char *channel);
+
+/*
+ * Is channel ("#builds", "@user") still a Slack destination of config: a
+ * slack: action targets it or a slack-webhooks entry names it?  A saved
+ * post for one that is not is dropped, not sent with the bot token.
+ */
+bool config_slack_destination_known(const struct config *config, const char *channel);
 
 /* Does routing treat a and b as one action? */
 bool action_same(const struct action *a, const struct action *b);

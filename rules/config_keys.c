@@ -12,6 +12,8 @@
 /* Largest body-limit accepted: a Slack post cannot usefully be larger. */
 #define BODY_LIMIT_MAX (16L * 1024 * 1024)
 #define POLL_INTERVAL_MAX 86400
+#define GOCD_ANSWER_LIMIT_MIN (1L * 1024 * 1024)
+#define GOCD_ANSWER_LIMIT_MAX (1024L * 1024 * 1024)
 
 #define AT(type, field) offsetof(type, field)
 
@@ -47,6 +49,8 @@ static const struct config_key keys[] = {
 	    CONFIG_DEFAULT_SLACK_QUEUE, 1, 1000000, NI),
 	INT(CONFIG_ROOT, "slack-retry-time", struct config, slack_retry_time,
 	    CONFIG_DEFAULT_SLACK_RETRY_TIME, 0, 86400, NI),
+	INT(CONFIG_ROOT, "gocd-answer-limit", struct config, gocd_answer_limit,
+	    CONFIG_DEFAULT_GOCD_ANSWER_LIMIT, GOCD_ANSWER_LIMIT_MIN, GOCD_ANSWER_LIMIT_MAX, NI),
 	OWN(CONFIG_ROOT, "managers", CONFIG_GROUPS, config_read_managers, NULL, REQ),
 
 	STRING(CONFIG_WEBHOOK, "channel", struct slack_webhook, channel, NULL, REQ | NI),

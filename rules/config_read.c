@@ -37,15 +37,36 @@ is_name_start(int c)
 	return isalpha(c) || c == '_';
 }
 
+/* Is in exactly one reference, "$NAME" or "${NAME}", and nothing else? */
+static bool
+is_one_reference(const char *in)
+{
+	bool braced = in[0] == '$' && in[1] == '{';
+	size_t i = braced ? 2 : 1;
+
+	if (in[0] != '$' || !is_name_start((unsigned char)in[i]))
+		return false;
+	while (isalnum((unsigned char)in[i]) || in[i] == '_')
+		i++;
+	return braced ? in[i] == '}' && in[i + 1] == '\0' : in[i] == '\0';
+}
+
 /*
  * Expand $NAME and ${NAME} from the environment; "$$" is a literal "$".
  * An unset variable is an error: a missing secret must not become "".
+ * The value of a secret key (a password such as "pa$word") never appears
+ * in an error, not even the part after a '$' that looked like a name,
+ * unless the whole value is one reference such as "$GOCD_PASSWD".
+ * What variables add is bounded, per value and per file (CONFIG_EXPAND_MAX,
+ * CONFIG_EXPAND_TOTAL_MAX), so a huge variable cannot blow up the parse.
  */
 static bool
 expand_env(struct config_parse *p, const config_setting_t *at, const char *key,
-    const char *in, char **out)
+    bool secret, const char *in, char **out)
 {
 	struct strbuf sb = STRBUF_INIT;
+	bool hide = secret && !is_one_reference(in);
+	size_t added = 0;	/* bytes the variables of this value added */
 
 	for (size_t i = 0; in[i] != '\0';) {
 		bool braced = in[i] == '$' && in[i + 1] == '{';
@@ -70,6 +91,9 @@ expand_env(struct config_parse *p, const config_setting_t *at, const char *key,
 			end++;
 		if (braced && in[end] != '}') {
 			strbuf_free(&sb);
+			if (hide)
+				return config_fail(p, at, key, "unterminated ${ (value of a secret "
+				    "key not shown; write $$ for a literal $)");
 			return config_fail(p, at, key, "unterminated ${ in \"%s\"", in);
 		}
 		if (end - start >= sizeof(name)) {
@@ -81,9 +105,27 @@ expand_env(struct config_parse *p, const config_setting_t *at, const char *key,
 		value = p->env ? p->env(name, p->env_arg) : NULL;
 		if (value == NULL) {
 			strbuf_free(&sb);
+			if (hide)
+				return config_fail(p, at, key, "names an environment variable that "
+				    "is not set (value of a secret key not shown; write $$ for a "
+				    "literal $)");
 			return config_fail(p, at, key, "environment variable %s is not set", name);
 		}
+		/* added <= CONFIG_EXPAND_MAX, p->expanded <= CONFIG_EXPAND_TOTAL_MAX */
+		if (strlen(value) > CONFIG_EXPAND_MAX - added ||
+		    strlen(value) > CONFIG_EXPAND_TOTAL_MAX - p->expanded) {
+			strbuf_free(&sb);
+			if (hide)
+				return config_fail(p, at, key, "an environment variable adds more "
+				    "than %d bytes to the value (or %d to the file)",
+				    CONFIG_EXPAND_MAX, CONFIG_EXPAND_TOTAL_MAX);
+			return config_fail(p, at, key, "environment variable %s adds more than "
+			    "%d bytes to the value (or %d to the file)", name,
+			    CONFIG_EXPAND_MAX, CONFIG_EXPAND_TOTAL_MAX);
+		}
 		strbuf_adds(&sb, value);
+		added += strlen(value);
+		p->expanded += strlen(value);
 		i = end + (braced ? 1 : 0);
 	}
 	*out = strbuf_detach(&sb);
@@ -97,9 +139,10 @@ config_key_path(char *buf, const char *path, const char *name)
 		buf[KEY_PATH_MAX - 1] = '\0';
 }
 
-bool
-config_get_string(struct config_parse *p, const config_setting_t *group,
-    const char *path, const char *name, char **out)
+/* A string member; a secret one keeps its value out of every error. */
+static bool
+get_string(struct config_parse *p, const config_setting_t *group, const char *path,
+    const char *name, bool secret, char **out)
 {
 	const config_setting_t *s = config_setting_get_member(group, name);
 	char key[KEY_PATH_MAX];
@@ -111,7 +154,14 @@ config_get_string(struct config_parse *p, const config_setting_t *group,
 		return config_fail(p, s, key, "must be a string");
 	free(*out);
 	*out = NULL;
-	return expand_env(p, s, key, config_setting_get_string(s), out);
+	return expand_env(p, s, key, secret, config_setting_get_string(s), out);
+}
+
+bool
+config_get_string(struct config_parse *p, const config_setting_t *group,
+    const char *path, const char *name, char **out)
+{
+	return get_string(p, group, path, name, false, out);
 }
 
 static bool
@@ -207,7 +257,8 @@ config_get_string_list(struct config_parse *p, const config_setting_t *group,
 		if (config_setting_type(e) != CONFIG_TYPE_STRING)
 			ok = config_fail(p, e, key, "element %d must be a string", i + 1);
 		else
-			ok = expand_env(p, e, key, config_setting_get_string(e), &(*out)[i]);
+			ok = expand_env(p, e, key, false, config_setting_get_string(e),
+			    &(*out)[i]);
 		if (!ok) {
 			/* the callers' error paths do not free a partial list */
 			config_free_string_list(*out, *count);
@@ -263,7 +314,8 @@ read_typed(struct config_parse *p, const config_setting_t *group, const char *pa
 
 	switch (k->type) {
 	case CONFIG_STRING:
-		if (!config_get_string(p, group, path, k->name, (char **)(void *)field))
+		if (!get_string(p, group, path, k->name, (k->flags & CONFIG_KEY_SECRET) != 0,
+		    (char **)(void *)field))
 			return false;
 		if (*(char **)(void *)field == NULL && k->def_text != NULL)
 			*(char **)(void *)field = xstrdup(k->def_text);

@@ -20,6 +20,10 @@
 
 #define KEY_PATH_MAX 256
 
+/* Bytes $NAME expansion may add to one value, and to one parse in all. */
+#define CONFIG_EXPAND_MAX (64 * 1024)
+#define CONFIG_EXPAND_TOTAL_MAX (1024 * 1024)
+
 struct config_parse {
 	const struct config *config;	/* top-level keys are read first */
 	const char *path;
@@ -27,6 +31,7 @@ struct config_parse {
 	void *env_arg;
 	char *err;
 	size_t errlen;
+	size_t expanded;	/* bytes $NAME expansion has added so far */
 };
 
 /* The struct of CONFIG_WANT: the two ways a manager says what it wants. */

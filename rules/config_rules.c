@@ -18,13 +18,10 @@ parse_action(struct config_parse *p, const config_setting_t *at, const char *key
 {
 	a->text = xstrdup(text);
 	if (strncmp(text, "mailto:", 7) == 0) {
-		const char *sign = strrchr(text + 7, '@');
-
 		a->kind = ACTION_MAILTO;
-		/* local part and domain both present */
-		if (!config_is_clean_token(text + 7) || sign == NULL || sign == text + 7 ||
-		    sign[1] == '\0')
-			return config_fail(p, at, key, "\"%s\": not a mail address", text);
+		if (!address_is_mailbox(text + 7))
+			return config_fail(p, at, key, "\"%s\": not a mail address "
+			    "(one plain local-part@domain: no lists, comments or routes)", text);
 		a->target = xstrdup(text + 7);
 		return true;
 	}

@@ -221,9 +221,3 @@ def on_this_machine(conf_text, test_dir):
         conf_text = conf_text.replace("unix:%s/" % PACKAGED_SOCKET_DIR, "unix:%s/" % test_dir)
     return conf_text
 
-
-def built_with_asan(binary):
-    """True for a SANITIZE=1 build: AddressSanitizer's shadow memory and
-    quarantine make RSS figures say nothing about our own allocations."""
-    with open(binary, "rb") as f:
-        return b"__asan_init" in f.read()

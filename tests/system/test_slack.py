@@ -598,6 +598,32 @@ def test_unsent_posts_saved_at_stop_and_sent_after_restart(groups, slack, milter
     m2b.wait_log(sent_line(res.queue_id))
 
 
+def test_saved_post_for_a_destination_no_longer_configured_is_dropped(
+        groups, slack, milter, mta, sink, test_dir):
+    """Issue 14 point 9: a saved post for a channel the config no longer
+    names was sent with the bot token at start.  Now it is dropped with a
+    log line naming queue id and channel; the configured one is sent."""
+    state = os.path.join(test_dir, "state.json")
+    m2a = milter(slack_config(slack, ["slack:#builds", "slack:#gone"], retry_time=600,
+                              state_file=state))
+    slack.set_mode("500", API_PATH)
+    res = send_wanted(mta, gocd_mail("api", "build", "broken"))
+    m2a.wait_log(r"%s: slack=#builds status=deferred" % re.escape(res.queue_id))
+    m2a.signal(signal.SIGTERM)
+    m2a.proc.wait(25)
+    with open(state) as f:
+        assert sorted(p["channel"] for p in json.load(f)["slack"]) == ["#builds", "#gone"]
+
+    slack.set_mode("ok", API_PATH)
+    n = slack.count(API_PATH)
+    m2b = milter(slack_config(slack, ["slack:#builds"], retry_time=600, state_file=state))
+    m2b.wait_log(r"%s: saved slack post for #gone dropped" % re.escape(res.queue_id))
+    m2b.wait_log(sent_line(res.queue_id))
+    time.sleep(1)
+    channels = [r.json["channel"] for r in slack.requests(API_PATH)[n:]]
+    assert channels == ["#builds"], channels
+
+
 def test_stop_gives_the_queue_time_to_drain(groups, slack, milter, mta, sink):
     """SIGTERM with posts queued behind a hanging request: once Slack
     answers (during the drain), all of them are sent before the exit."""

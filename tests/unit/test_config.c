@@ -811,11 +811,77 @@ test_missing_managers(void **state)
 	expect_error("", PATH ":", "managers: missing");
 }
 
+/* Saved Slack posts are kept only for destinations the config still has. */
+static void
+test_slack_destination_known(void **state)
+{
+	struct config *c = parse_ok(
+	    "slack-token = \"xoxb-1\";\n"
+	    "slack-webhooks = ( { channel = \"#hooked\"; url = \"https://h/x\"; } );\n"
+	    "managers = ( { name = \"m\"; url = \"https://go\";\n"
+	    "  messages-we-want = { to = \"a@b\"; };\n"
+	    "  rules = ( { actions = [\"mailto:x@y\", \"slack:#builds:full\"]; },\n"
+	    "            { actions = [\"slack:@alice\"]; } );\n"
+	    "  teams = ( { groups = [\"g\"]; actions = [\"slack:#team\"]; } ); } );\n");
+
+	(void)state;
+	assert_true(config_slack_destination_known(c, "#builds"));
+	assert_true(config_slack_destination_known(c, "@alice"));
+	assert_true(config_slack_destination_known(c, "#team"));
+	assert_true(config_slack_destination_known(c, "#hooked"));
+	assert_false(config_slack_destination_known(c, "#gone"));
+	assert_false(config_slack_destination_known(c, "#Builds"));
+	assert_false(config_slack_destination_known(c, "x@y"));
+	assert_false(config_slack_destination_known(c, "#builds:full"));
+	config_free(c);
+}
+
+/* An error about a secret key never shows its value, nor a tail after '$'. */
+static void
+test_secret_never_in_errors(void **state)
+{
+	static const char *const values[] = {
+		"pa$sword-tail", "pa${sword-tail", "pa${sword", "x$y$z",
+	};
+	static const char *const keys[] = { "passwd", "token" };
+
+	(void)state;
+	for (size_t k = 0; k < 2; k++) {
+		for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+			char text[512], err[1024];
+			struct config *c;
+
+			snprintf(text, sizeof(text), "managers = ( { name = \"m\"; url = "
+			    "\"https://go\"; %s%s = \"%s\"; messages-we-want = { to = "
+			    "\"a@b\"; }; } );", k == 0 ? "user = \"u\"; " : "", keys[k],
+			    values[i]);
+			c = parse(text, err, sizeof(err));
+			if (c != NULL)
+				fail_msg("parsed: %s", text);
+			if (strstr(err, keys[k]) == NULL || strstr(err, "not shown") == NULL)
+				fail_msg("unclear error: %s", err);
+			if (strstr(err, "sword") != NULL || strstr(err, "tail") != NULL ||
+			    strstr(err, "$y") != NULL || strstr(err, " y ") != NULL)
+				fail_msg("secret in error: %s", err);
+		}
+	}
+	/* a value that is one reference names the variable: it is no secret */
+	expect_error("managers = ( { name = \"m\"; url = \"https://go\"; "
+	    "token = \"${NO_SUCH}\"; messages-we-want = { to = \"a@b\"; }; } );",
+	    PATH ":1: managers[0].token:", "environment variable NO_SUCH is not set");
+	/* keys that are no secret still quote the value */
+	expect_error("managers = ( { name = \"m\"; url = \"https://go\"; user = \"u${x\"; "
+	    "passwd = \"p\"; messages-we-want = { to = \"a@b\"; }; } );",
+	    PATH ":1: managers[0].user:", "unterminated ${ in \"u${x\"");
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_spec_example),
+		cmocka_unit_test(test_slack_destination_known),
+		cmocka_unit_test(test_secret_never_in_errors),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_manager_options),
 		cmocka_unit_test(test_rule_forms),
