@@ -399,8 +399,9 @@ stop_slack_and_save(const char *state_path)
 		state_file_stop(left, n);
 	for (size_t i = 0; i < n; i++) {
 		if (state_path == NULL)
-			log_error("%s: slack=%s status=failed reason=shutdown subject=\"%s\"",
-			    left[i]->queue_id, left[i]->channel, left[i]->subject);
+			log_error("%s: %s=%s status=failed reason=shutdown subject=\"%s\"",
+			    left[i]->queue_id, SLACK_POST_KIND(left[i]), left[i]->channel,
+			    left[i]->subject);
 		slack_post_free(left[i]);
 	}
 	free(left);
@@ -475,6 +476,7 @@ main(int argc, char **argv)
 	if (opt.check_only) {
 		printf("%s: OK (managers=%zu rules=%zu)\n", opt.config_path,
 		    config->nmanagers, count_rules(config));
+		cli_print_destinations(config, true);
 		config_free(config);
 		return 0;
 	}

@@ -27,11 +27,12 @@
 enum action_kind {
 	ACTION_MAILTO,
 	ACTION_SLACK,
+	ACTION_CHAT,		/* chat:NAME, a chat-webhooks entry */
 };
 
 struct action {
 	enum action_kind kind;
-	char *target;		/* address, or "#channel" / "@user" */
+	char *target;		/* address, "#channel" / "@user" / user ID, or chat name */
 	enum slack_style style;
 	char *text;		/* as written in the config, for reports */
 };
@@ -56,6 +57,7 @@ struct rule {
 };
 
 struct route_rules;
+struct chat_driver;
 
 enum want_kind {
 	WANT_TO,
@@ -90,6 +92,14 @@ struct slack_webhook {
 	char *url;
 };
 
+/* A named webhook of a chat service (chat-webhooks), for chat:NAME. */
+struct chat_webhook {
+	char *name;
+	char *service;		/* "mattermost", ...: a driver's name */
+	char *url;
+	const struct chat_driver *driver;
+};
+
 #define CONFIG_DEFAULT_SLACK_QUEUE 1000
 #define CONFIG_DEFAULT_SLACK_RETRY_TIME 300	/* seconds */
 
@@ -114,6 +124,8 @@ struct config {
 	char *slack_api;
 	struct slack_webhook *webhooks;
 	size_t nwebhooks;
+	struct chat_webhook *chat_webhooks;
+	size_t nchat_webhooks;
 	long slack_queue_size;		/* posts waiting at most */
 	long slack_retry_time;		/* seconds a failing post is retried */
 	struct manager *managers;
@@ -134,6 +146,10 @@ void config_free(struct config *config);
 
 /* The webhook URL for a Slack channel, or NULL (post through the API). */
 const char *config_webhook_for(const struct config *config, const char *channel);
+
+/* The chat-webhooks entry called name, or NULL. */
+const struct chat_webhook *config_chat_webhook(const struct config *config,
+    const char *name);
 
 /* Does routing treat a and b as one action? */
 bool action_same(const struct action *a, const struct action *b);

@@ -389,7 +389,8 @@ def test_webhook_channel_posts_to_webhook_without_token(groups, slack, milter, m
     assert hooked.path == "/hooks/T000/B000/hooksecret"
     assert hooked.header("Authorization") is None
     assert hooked.header("Content-Type") == "application/json; charset=utf-8"
-    assert hooked.json == {"channel": "#hooked", "text": "", "attachments": [
+    # a webhook posts to its own channel: no "channel" (issue 13, point 2)
+    assert hooked.json == {"text": "", "attachments": [
         {"title": subject_of(data), "text": decoded_text(data).split("\n")[0],
          "color": "#D50200"}]}
     assert api.path == API_PATH and api.json["channel"] == "#builds"
