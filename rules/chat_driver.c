@@ -76,22 +76,52 @@ chat_rate_wait_retry_after(const struct chat_answer *a, long long now_ms)
 	return a->retry_after >= 0 ? a->retry_after : -1;
 }
 
+/* Add s to out, escaped as Slack asks if escape. */
+static void
+add_text(struct strbuf *out, const char *s, bool escape)
+{
+	for (; *s; s++) {
+		if (escape && *s == '&')
+			strbuf_adds(out, "&amp;");
+		else if (escape && *s == '<')
+			strbuf_adds(out, "&lt;");
+		else if (escape && *s == '>')
+			strbuf_adds(out, "&gt;");
+		else
+			strbuf_addc(out, *s);
+	}
+}
+
+/* Add key to obj with the value s, escaped as Slack asks if escape. */
+static void
+add_string(cJSON *obj, const char *key, const char *s, bool escape)
+{
+	struct strbuf value = STRBUF_INIT;
+
+	add_text(&value, s, escape);
+	cJSON_AddStringToObject(obj, key, strbuf_str(&value));
+	strbuf_free(&value);
+}
+
 char *
-chat_slack_style_payload(const struct slack_post *post, const char *channel)
+chat_slack_style_payload(const struct slack_post *post, const char *channel, bool escape)
 {
 	cJSON *root = cJSON_CreateObject(), *attachments, *attachment;
 	struct strbuf text = STRBUF_INIT;
 	char *json;
 
-	if (post->style == SLACK_FULL)
-		strbuf_addf(&text, "Message from: %s", post->from);
+	if (post->style == SLACK_FULL) {
+		strbuf_adds(&text, "Message from: ");
+		add_text(&text, post->from, escape);
+	}
 	if (channel != NULL)
 		cJSON_AddStringToObject(root, "channel", channel);
 	cJSON_AddStringToObject(root, "text", strbuf_str(&text));
 	attachments = cJSON_AddArrayToObject(root, "attachments");
 	attachment = cJSON_CreateObject();
-	cJSON_AddStringToObject(attachment, "title", post->subject);
-	cJSON_AddStringToObject(attachment, "text", post->text);
+	add_string(attachment, "fallback", post->subject, escape);
+	add_string(attachment, "title", post->subject, escape);
+	add_string(attachment, "text", post->text, escape);
 	cJSON_AddStringToObject(attachment, "color", slack_color(post->event));
 	cJSON_AddItemToArray(attachments, attachment);
 	json = cJSON_PrintUnformatted(root);

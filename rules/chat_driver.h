@@ -76,9 +76,14 @@ void chat_printable(char *why, size_t whylen, const char *s, size_t len);
 long chat_rate_wait_retry_after(const struct chat_answer *answer, long long now_ms);
 /*
  * The Slack-style body most services take: text ("Message from: ..." for
- * :full) and one attachment with title, text and color; channel only if
- * not NULL.  malloc'd.
+ * :full) and one attachment with fallback (the subject, for notifications
+ * and clients that cannot show attachments), title, text and color;
+ * channel only if not NULL.  With escape, every field taken from mail has
+ * & < > as &amp; &lt; &gt;, Slack's escaping
+ * (https://api.slack.com/reference/surfaces/formatting#escaping), so
+ * "<!channel>" or "<http://evil|docs>" in a subject stays text.  malloc'd.
  */
-char *chat_slack_style_payload(const struct slack_post *post, const char *channel);
+char *chat_slack_style_payload(const struct slack_post *post, const char *channel,
+    bool escape);
 
 #endif

@@ -10,7 +10,10 @@
  * "web.incoming_webhook.invalid.app_error", "message": "...",
  * "status_code": 400, ...}.  Its rate limiter (server/channels/app/
  * ratelimit.go) answers 429 with Retry-After and X-RateLimit-Reset, both
- * in seconds.
+ * in seconds.  Mattermost reads Slack's markup in text, title and
+ * attachment text, "<!channel>" becoming "@channel" (server/channels/app/
+ * slack.go, ProcessSlackText and expandAnnouncement), so what comes from
+ * mail is escaped as for Slack; its Markdown shows &lt; as "<".
  */
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -22,7 +25,7 @@ static char *
 payload(const struct slack_post *post, const char *channel)
 {
 	(void)channel;		/* the hook's own channel */
-	return chat_slack_style_payload(post, NULL);
+	return chat_slack_style_payload(post, NULL, true);
 }
 
 static enum chat_outcome

@@ -10,7 +10,8 @@
  * we send none.  Success is 200 {"success": true}.  The API rate limiter
  * (apps/meteor/app/api/server/ApiClass.ts, enforceRateLimit) answers
  * 429 with X-RateLimit-Reset, the end of the window in milliseconds
- * since the epoch, and no Retry-After.
+ * since the epoch, and no Retry-After.  Rocket.Chat does not read Slack's
+ * "<!channel>" markup, so the text goes as it is (not entity-escaped).
  */
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -25,7 +26,7 @@ static char *
 payload(const struct slack_post *post, const char *channel)
 {
 	(void)channel;		/* the integration's own channel */
-	return chat_slack_style_payload(post, NULL);
+	return chat_slack_style_payload(post, NULL, false);
 }
 
 static enum chat_outcome

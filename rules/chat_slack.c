@@ -81,15 +81,21 @@ classify_webhook(const struct chat_answer *a, char *why, size_t whylen)
 }
 
 static char *
+api_payload(const struct slack_post *post, const char *channel)
+{
+	return chat_slack_style_payload(post, channel, true);
+}
+
+static char *
 webhook_payload(const struct slack_post *post, const char *channel)
 {
 	(void)channel;		/* a Slack app's webhook posts to its own channel */
-	return chat_slack_style_payload(post, NULL);
+	return chat_slack_style_payload(post, NULL, true);
 }
 
 const struct chat_driver chat_slack_api = {
 	.name = "slack-api",
-	.payload = chat_slack_style_payload,
+	.payload = api_payload,
 	.classify = classify_api,
 	.rate_wait = chat_rate_wait_retry_after,
 };

@@ -14,7 +14,8 @@
  *     buffer and is printable ASCII only; rate_wait is -1 or >= 0;
  *   - Slack-style payloads: valid JSON (cJSON parses it back) whose
  *     "channel" (the Web API only: webhooks get none), "text" and
- *     attachment title/text/color are exactly what went in, with
+ *     attachment fallback/title/text/color are what went in (with & < >
+ *     as entities, but for Rocket.Chat), no '<' from mail left, with
  *     exactly the documented keys (no injection); the Teams card holds
  *     the subject and text unchanged; no raw control characters; valid
  *     UTF-8 whenever the pieces were;
@@ -154,10 +155,37 @@ check_card(const struct slack_post *post)
 	free(json);
 }
 
+/*
+ * What went in, as it must come out: & < > as entities for the drivers
+ * that escape (every Slack-style one but Rocket.Chat's), written here
+ * independently of the code under test.  malloc'd.
+ */
+static char *
+expected(const char *s, bool escape)
+{
+	char *out = xmalloc(strlen(s) * 5 + 1), *o = out;
+
+	for (; *s; s++) {
+		const char *e = !escape ? NULL : *s == '&' ? "&amp;" : *s == '<' ? "&lt;" :
+		    *s == '>' ? "&gt;" : NULL;
+
+		if (e != NULL) {
+			memcpy(o, e, strlen(e));
+			o += strlen(e);
+		} else {
+			*o++ = *s;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
 static void
 check_payload(const struct slack_post *post, const struct chat_driver *d)
 {
-	bool api = d == &chat_slack_api;
+	bool api = d == &chat_slack_api, escape = d != &chat_rocketchat;
+	char *subject = expected(post->subject, escape), *from = expected(post->from, escape);
+	char *body = expected(post->text, escape);
 	char *json = d->payload(post, post->channel);
 	size_t len = strlen(json);
 	cJSON *root = cJSON_ParseWithLength(json, len);
@@ -183,7 +211,7 @@ check_payload(const struct slack_post *post, const struct chat_driver *d)
 		const char *text = string_of(root, "text");
 
 		FUZZ_CHECK(strncmp(text, "Message from: ", 14) == 0 &&
-		    strcmp(text + 14, post->from) == 0, "full text \"%s\"", text);
+		    strcmp(text + 14, from) == 0, "full text \"%s\"", text);
 	} else {
 		FUZZ_CHECK(strcmp(string_of(root, "text"), "") == 0, "brief post with text");
 	}
@@ -191,12 +219,19 @@ check_payload(const struct slack_post *post, const struct chat_driver *d)
 	FUZZ_CHECK(cJSON_IsArray(attachments) && cJSON_GetArraySize(attachments) == 1,
 	    "attachments");
 	a = cJSON_GetArrayItem(attachments, 0);
-	FUZZ_CHECK(cJSON_IsObject(a) && cJSON_GetArraySize(a) == 3, "attachment");
-	FUZZ_CHECK(strcmp(string_of(a, "title"), post->subject) == 0, "title");
-	FUZZ_CHECK(strcmp(string_of(a, "text"), post->text) == 0, "attachment text");
+	FUZZ_CHECK(cJSON_IsObject(a) && cJSON_GetArraySize(a) == 4, "attachment");
+	FUZZ_CHECK(strcmp(string_of(a, "fallback"), subject) == 0, "%s: fallback", d->name);
+	FUZZ_CHECK(strcmp(string_of(a, "title"), subject) == 0, "%s: title", d->name);
+	FUZZ_CHECK(strcmp(string_of(a, "text"), body) == 0, "%s: attachment text", d->name);
 	FUZZ_CHECK(strcmp(string_of(a, "color"), slack_color(post->event)) == 0, "color");
+	FUZZ_CHECK(!escape || (strchr(string_of(a, "title"), '<') == NULL &&
+	    strchr(string_of(a, "text"), '<') == NULL && strchr(string_of(root, "text"), '<') == NULL),
+	    "%s: a '<' from mail reached the payload", d->name);
 	cJSON_Delete(root);
 	free(json);
+	free(subject);
+	free(from);
+	free(body);
 }
 
 int

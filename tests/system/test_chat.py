@@ -17,9 +17,10 @@ import time
 import pytest
 
 from tests.lab.chat import ChatStandIn
+from tests.lab.gocdmail import plain_mail
 from tests.lab.slack import API_PATH, LOOKUP_EMAIL_PATH, USERS_LIST_PATH, SlackStandIn
 from tests.system.m2a_helpers import (
-    GOCD_SENDER, TRIGGER, config, gocd_mail, gocd_manager, q, rule)
+    GOCD_SENDER, MAIL_SENDER, TRIGGER, config, gocd_mail, gocd_manager, mail_manager, q, rule)
 
 TOKEN = "xoxb-m2a-CHAT-1c5e9a7b3d2f4e6a8c0b"
 HOOK_SECRET = "hooksecretQ7w2"
@@ -111,7 +112,8 @@ def test_mattermost_gets_slack_body_without_channel_even_when_locked(
     post = mattermost.wait_for_posts(1)[0]
     assert post.path == path and post.header("Authorization") is None
     assert post.json == {"text": "", "attachments": [
-        {"title": subject_of(data), "text": first_line(data), "color": "#D50200"}]}
+        {"fallback": subject_of(data), "title": subject_of(data), "text": first_line(data),
+         "color": "#D50200"}]}
     m2a.wait_log(chat_sent(res.queue_id, "mm"))
     assert mattermost.answered_requests(path)[0].status == 200
 
@@ -373,3 +375,34 @@ def test_check_and_dry_run_show_chat_destinations(mail2alert_bin, test_dir, gocd
     assert re.search(r"(?m)^slack:     @alice \(brief, user ID looked up with users.list "
                      r"at run time\)", n.stdout)
     assert slack.requests() == []           # -t, -r and -n never ask Slack
+
+
+# ------------------------------------------------------------------ escaping
+
+def test_markup_from_mail_reaches_slack_and_mattermost_escaped(groups, slack, mattermost,
+                                                              milter, mta, sink):
+    """Anyone who can mail the trigger address writes the subject: its
+    "<!channel>" must not notify a channel, nor a link be disguised
+    (Slack's escaping; Mattermost reads the same markup)."""
+    path = "/hooks/mmhook"
+    milter(config(gocd_manager([rule(["mailto:a@example.com"], function="pipelines.any",
+                                     args=None)]),
+                  mail_manager([rule(["slack:#ops:full", "chat:mm"],
+                                     function="mail.in_subject", args=["backup"])]),
+                  top_extra="\n".join([
+                      "slack-token = %s;" % q(TOKEN), "slack-api = %s;" % q(slack.api_url),
+                      "chat-webhooks = ( { name = \"mm\"; service = \"mattermost\"; "
+                      "url = %s; } );" % q(mattermost.url + path)])))
+    subject = "Backup failed <!channel> & <http://evil.example|docs>"
+    data = plain_mail(subject=subject, to="admin@example.com", sender=MAIL_SENDER,
+                      body="See <!here> now\n")
+    res = mta(MAIL_SENDER, ["admin@example.com"], data)
+    assert res.ok, res
+    escaped = "Backup failed &lt;!channel&gt; &amp; &lt;http://evil.example|docs&gt;"
+    post = slack.wait_for_posts(1, path=API_PATH)[0]
+    assert post.attachment()["title"] == escaped
+    assert post.attachment()["fallback"] == escaped
+    assert post.attachment()["text"] == "See &lt;!here&gt; now\n"      # :full: the body
+    assert "<" not in post.body.decode()
+    mm = mattermost.wait_for_posts(1)[0]
+    assert mm.attachment()["title"] == escaped

@@ -75,9 +75,27 @@ test_slack_api_payload(void **state)
 	char *json = chat_slack_api.payload(post, "U0ALICE0001");
 
 	(void)state;
+	/* what came from mail is escaped: "<!channel>" must not notify anyone */
 	assert_string_equal(json, "{\"channel\":\"U0ALICE0001\",\"text\":\"Message from: GoCD "
-	    "<go@example.com>\",\"attachments\":[{\"title\":\"Stage [api/1/build/1] is broken "
-	    "<!channel>\",\"text\":\"See details: http://gocd/x\",\"color\":\"#D50200\"}]}");
+	    "&lt;go@example.com&gt;\",\"attachments\":[{\"fallback\":\"Stage [api/1/build/1] is "
+	    "broken &lt;!channel&gt;\",\"title\":\"Stage [api/1/build/1] is broken "
+	    "&lt;!channel&gt;\",\"text\":\"See details: http://gocd/x\",\"color\":\"#D50200\"}]}");
+	free(json);
+	slack_post_free(post);
+}
+
+static void
+test_rocketchat_text_not_escaped(void **state)
+{
+	struct slack_post *post = new_post("rc", true, SLACK_BRIEF);
+	char *json = chat_rocketchat.payload(post, NULL);
+
+	(void)state;
+	assert_non_null(strstr(json, "\"title\":\"Stage [api/1/build/1] is broken <!channel>\""));
+	free(json);
+	json = chat_mattermost.payload(post, NULL);
+	assert_non_null(strstr(json, "\"title\":\"Stage [api/1/build/1] is broken "
+	    "&lt;!channel&gt;\""));
 	free(json);
 	slack_post_free(post);
 }
@@ -367,6 +385,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_webhook_payloads_name_no_channel),
 		cmocka_unit_test(test_slack_api_payload),
+		cmocka_unit_test(test_rocketchat_text_not_escaped),
 		cmocka_unit_test(test_teams_card),
 		cmocka_unit_test(test_answers),
 		cmocka_unit_test(test_rate_waits),
