@@ -236,6 +236,20 @@ def test_rocketchat_429_reset_honoured_while_others_flow(groups, rocketchat, mat
     m2a.wait_log(chat_sent(res2.queue_id, "rc"))
 
 
+def test_429_without_any_header_backs_off_exponentially(groups, rocketchat, milter, mta, sink):
+    path = "/hooks/rcid/tok"
+    m2a = milter(chat_config(["chat:rc"], [("rc", "rocketchat", rocketchat.url + path)]))
+    limited = (429, {}, {"success": False, "error": "error-too-many-requests"})
+    rocketchat.script(path, [limited, limited])
+    res = send_wanted(mta, gocd_mail("api", "build", "broken"))
+    a, b, c = rocketchat.wait_for_posts(3, timeout=15)
+    assert 0.8 <= b.mono - a.mono < 1.8, b.mono - a.mono
+    assert 1.8 <= c.mono - b.mono < 3.5, c.mono - b.mono
+    m2a.wait_log(r"%s: chat=rc status=deferred error=rate limited retry_in=2s"
+                 % re.escape(res.queue_id))
+    m2a.wait_log(chat_sent(res.queue_id, "rc", attempts=3))
+
+
 def test_rocketchat_rate_limiter_window(groups, rocketchat, milter, mta, sink):
     """Rocket.Chat's own limiter, 2 calls in a 3 s window: the third post
     waits for the window's end and is then sent."""
