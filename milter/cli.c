@@ -6,12 +6,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <strings.h>
 
 #include "address.h"
 #include "chat_target.h"
 #include "cli.h"
 #include "disposition.h"
+#include "eml.h"
 #include "files.h"
 #include "gocd_poller.h"
 #include "http.h"
@@ -22,6 +24,7 @@
 #include "state_doc.h"
 #include "state_file.h"
 #include "strbuf.h"
+#include "utf8.h"
 #include "xalloc.h"
 
 /* Largest message file read by -n. */
@@ -68,19 +71,34 @@ load_groups(const struct config *config, const struct manager *m,
 	return index;
 }
 
+/*
+ * s, which came from outside (GoCD, the state file, mail), escaped for the
+ * terminal (utf8.h) in sb, for one printf argument.
+ */
+static const char *
+shown(struct strbuf *sb, const char *s)
+{
+	strbuf_reset(sb);
+	utf8_add_escaped(sb, s ? s : "", s ? strlen(s) : 0);
+	return strbuf_str(sb);
+}
+
 static void
 print_report_text(const cJSON *report, const char *source)
 {
 	const cJSON *group, *pipeline, *route, *item;
+	struct strbuf sb = STRBUF_INIT;
 
 	printf("manager %s: groups from %s\n",
-	    cJSON_GetStringValue(cJSON_GetObjectItem(report, "manager")), source);
+	    cJSON_GetStringValue(cJSON_GetObjectItem(report, "manager")), shown(&sb, source));
 	cJSON_ArrayForEach(group, cJSON_GetObjectItem(report, "groups")) {
-		printf("  group %s\n", cJSON_GetStringValue(cJSON_GetObjectItem(group, "name")));
+		printf("  group %s\n",
+		    shown(&sb, cJSON_GetStringValue(cJSON_GetObjectItem(group, "name"))));
 		cJSON_ArrayForEach(pipeline, cJSON_GetObjectItem(group, "pipelines")) {
 			const cJSON *routes = cJSON_GetObjectItem(pipeline, "routes");
 
-			printf("    %s%s\n", cJSON_GetStringValue(cJSON_GetObjectItem(pipeline, "name")),
+			printf("    %s%s\n",
+			    shown(&sb, cJSON_GetStringValue(cJSON_GetObjectItem(pipeline, "name"))),
 			    cJSON_GetArraySize(routes) ? "" : ": no rule");
 			cJSON_ArrayForEach(route, routes) {
 				const char *sep = "";
@@ -99,7 +117,7 @@ print_report_text(const cJSON *report, const char *source)
 	}
 	printf("  pipelines no rule covers:");
 	cJSON_ArrayForEach(item, cJSON_GetObjectItem(report, "uncovered"))
-		printf(" %s", item->valuestring);
+		printf(" %s", shown(&sb, item->valuestring));
 	printf("%s\n  rules that match nothing:",
 	    cJSON_GetArraySize(cJSON_GetObjectItem(report, "uncovered")) ? "" : " none");
 	cJSON_ArrayForEach(item, cJSON_GetObjectItem(report, "unused_rules")) {
@@ -107,10 +125,11 @@ print_report_text(const cJSON *report, const char *source)
 
 		printf(" #%d (line %d%s%s%s)", cJSON_GetObjectItem(item, "rule")->valueint,
 		    cJSON_GetObjectItem(item, "line")->valueint, name ? ", \"" : "",
-		    name ? name->valuestring : "", name ? "\"" : "");
+		    name ? shown(&sb, name->valuestring) : "", name ? "\"" : "");
 	}
 	printf("%s\n", cJSON_GetArraySize(cJSON_GetObjectItem(report, "unused_rules")) ?
 	    "" : " none");
+	strbuf_free(&sb);
 }
 
 void
@@ -145,10 +164,13 @@ cli_report(const struct config *config, bool json)
 		groups = load_groups(config, m, &source);
 		if (groups == NULL) {
 			/* without groups every rule would look unused: say why instead */
+			struct strbuf sb = STRBUF_INIT;
+
 			fprintf(stderr, "mail2alert: manager %s: no pipeline groups: %s\n", m->name,
-			    source.data);
+			    shown(&sb, source.data));
+			strbuf_free(&sb);
 			strbuf_free(&source);
-			rc = 1;
+			rc = EX_UNAVAILABLE;
 			continue;
 		}
 		report = report_manager(m, groups);
@@ -172,131 +194,6 @@ cli_report(const struct config *config, bool json)
 	}
 	cJSON_Delete(all);
 	return rc;
-}
-
-/* A parsed message file: the headers -n looks at, and the body. */
-struct eml {
-	struct strbuf subject, from, to, cc, return_path, content_type, encoding;
-	const char *body;
-	size_t body_len;
-};
-
-/* End of the header line starting at p, continuation lines included. */
-static const char *
-header_end(const char *p, const char *end)
-{
-	for (;;) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-
-		if (nl == NULL || nl + 1 >= end || (nl[1] != ' ' && nl[1] != '\t'))
-			return nl ? nl + 1 : end;
-		p = nl + 1;
-	}
-}
-
-static void
-eml_parse(struct eml *e, const char *text, size_t len)
-{
-	static const struct {
-		const char *name;
-		size_t offset;
-	} wanted[] = {
-		{ "Subject", offsetof(struct eml, subject) },
-		{ "From", offsetof(struct eml, from) },
-		{ "To", offsetof(struct eml, to) },
-		{ "Cc", offsetof(struct eml, cc) },
-		{ "Return-Path", offsetof(struct eml, return_path) },
-		{ "Content-Type", offsetof(struct eml, content_type) },
-		{ "Content-Transfer-Encoding", offsetof(struct eml, encoding) },
-	};
-	const char *p = text, *end = text + len;
-
-	memset(e, 0, sizeof(*e));
-	while (p < end && *p != '\n' && !(*p == '\r' && p + 1 < end && p[1] == '\n')) {
-		const char *next = header_end(p, end), *colon = memchr(p, ':', (size_t)(next - p));
-
-		for (size_t i = 0; colon && i < sizeof(wanted) / sizeof(wanted[0]); i++) {
-			struct strbuf *sb = (struct strbuf *)((char *)e + wanted[i].offset);
-
-			if ((size_t)(colon - p) == strlen(wanted[i].name) &&
-			    strncasecmp(p, wanted[i].name, (size_t)(colon - p)) == 0 && sb->data == NULL) {
-				const char *v = colon + 1;
-
-				while (v < next && (*v == ' ' || *v == '\t'))
-					v++;
-				/* the daemon looks at no more than this either */
-				strbuf_add(sb, v, (size_t)(next - v) < MIME_HEADER_MAX ?
-				    (size_t)(next - v) : MIME_HEADER_MAX);
-				while (sb->len > 0 && (sb->data[sb->len - 1] == '\n' ||
-				    sb->data[sb->len - 1] == '\r'))
-					sb->data[--sb->len] = '\0';
-			}
-		}
-		p = next;
-	}
-	p = p < end ? header_end(p, end) : end;	/* the empty line */
-	e->body = p;
-	e->body_len = (size_t)(end - p);
-}
-
-static void
-eml_free(struct eml *e)
-{
-	struct strbuf *all[] = { &e->subject, &e->from, &e->to, &e->cc,
-	    &e->return_path, &e->content_type, &e->encoding };
-
-	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-		strbuf_free(all[i]);
-}
-
-/* The address in one entry of an address list: inside <...>, or bare. */
-static void
-add_address(const char *entry, size_t len, char ***list, size_t *n, size_t *cap)
-{
-	const char *lt = memchr(entry, '<', len), *gt;
-	const char *start = entry, *end = entry + len;
-
-	if (lt != NULL && (gt = memchr(lt, '>', (size_t)(end - lt))) != NULL) {
-		start = lt + 1;
-		end = gt;
-	}
-	while (start < end && strchr(" \t\r\n", *start))
-		start++;
-	while (end > start && strchr(" \t\r\n", end[-1]))
-		end--;
-	if (start == end)
-		return;
-	*list = xgrow(*list, cap, *n + 1, sizeof(char *));
-	(*list)[(*n)++] = xstrndup(start, (size_t)(end - start));
-}
-
-/*
- * Append the addresses of an address-list header to list.  Commas inside
- * quoted display names ("Ops, Team" <ops@x>) or angle brackets do not
- * separate entries.
- */
-static void
-header_addresses(const char *value, char ***list, size_t *n, size_t *cap)
-{
-	const char *entry = value;
-	bool quoted = false, angled = false;
-
-	for (const char *p = value;; p++) {
-		if (*p == '\\' && quoted && p[1] != '\0')
-			p++;
-		else if (*p == '"')
-			quoted = !quoted;
-		else if (*p == '<' && !quoted)
-			angled = true;
-		else if (*p == '>' && !quoted)
-			angled = false;
-		else if (*p == '\0' || (*p == ',' && !quoted && !angled)) {
-			add_address(entry, (size_t)(p - entry), list, n, cap);
-			if (*p == '\0')
-				return;
-			entry = p + 1;
-		}
-	}
 }
 
 static void
@@ -369,7 +266,7 @@ static void
 print_outcome(const struct route_input *in, const struct route_result *r,
     const struct config *config, const struct eml *e, const struct disposition *d)
 {
-	struct strbuf line = STRBUF_INIT;
+	struct strbuf line = STRBUF_INIT, title_sb = STRBUF_INIT, text_sb = STRBUF_INIT;
 	char *text = NULL;
 
 	route_describe_actions(&line, r);
@@ -387,12 +284,14 @@ print_outcome(const struct route_input *in, const struct route_result *r,
 		printf("%-10s %s (%s%s) title=\"%s\" text=\"%s\"\n",
 		    a->kind == ACTION_CHAT ? "chat:" : "slack:", a->target,
 		    a->style == SLACK_FULL ? "full" : "brief", post_via(config, a, via, sizeof(via)),
-		    in->subject,
-		    a->style == SLACK_FULL ? text : first);
+		    shown(&title_sb, in->subject),
+		    shown(&text_sb, a->style == SLACK_FULL ? text : first));
 		free(first);
 	}
 	free(text);
 	strbuf_free(&line);
+	strbuf_free(&title_sb);
+	strbuf_free(&text_sb);
 }
 
 int
@@ -400,6 +299,7 @@ cli_dry_run(const struct config *config, const char *eml_path, const char *from,
     char *const *to, size_t nto)
 {
 	struct strbuf text = STRBUF_INIT, source = STRBUF_INIT, sstate = STRBUF_INIT;
+	struct strbuf esc = STRBUF_INIT;	/* a field from outside, escaped */
 	struct route_result result = ROUTE_RESULT_INIT;
 	struct group_index *groups = NULL;
 	struct route_subject subject;
@@ -413,30 +313,31 @@ cli_dry_run(const struct config *config, const char *eml_path, const char *from,
 
 	if (file_read(eml_path, (size_t)EML_MAX, &text) != 0) {
 		fprintf(stderr, "mail2alert: %s: %s\n", eml_path, strerror(errno));
-		return 1;
+		return EX_NOINPUT;
 	}
-	eml_parse(&e, strbuf_str(&text), text.len);
+	eml_parse(&e, strbuf_str(&text), text.len,
+	    (size_t)config->body_limit * MIME_BODY_RAW_FACTOR);
 	if (from == NULL)
 		from = e.return_path.data ? e.return_path.data : e.from.data;
 	for (size_t i = 0; i < nto; i++)
-		header_addresses(to[i], &rcpts, &nrcpts, &cap);
+		eml_addresses(to[i], &rcpts, &nrcpts, &cap);
 	if (nto == 0) {
-		header_addresses(strbuf_str(&e.to), &rcpts, &nrcpts, &cap);
-		header_addresses(strbuf_str(&e.cc), &rcpts, &nrcpts, &cap);
+		eml_addresses(strbuf_str(&e.to), &rcpts, &nrcpts, &cap);
+		eml_addresses(strbuf_str(&e.cc), &rcpts, &nrcpts, &cap);
 	}
 	{
 		char **one = NULL;
 		size_t n1 = 0, c1 = 0;
 
-		header_addresses(from ? from : "", &one, &n1, &c1);
-		printf("envelope:  from=<%s>", n1 ? one[0] : "");
+		eml_addresses(from ? from : "", &one, &n1, &c1);
+		printf("envelope:  from=<%s>", shown(&esc, n1 ? one[0] : ""));
 		m = route_select_manager(config, n1 ? one[0] : "", (const char *const *)rcpts, nrcpts);
 		for (size_t i = 0; i < n1; i++)
 			free(one[i]);
 		free(one);
 	}
 	for (size_t i = 0; i < nrcpts; i++)
-		printf("%s<%s>", i ? "," : " to=", rcpts[i]);
+		printf("%s<%s>", i ? "," : " to=", shown(&esc, rcpts[i]));
 	printf("\n");
 	if (m == NULL) {
 		printf("manager:   none wants it: accepted untouched\n");
@@ -458,16 +359,16 @@ cli_dry_run(const struct config *config, const char *eml_path, const char *from,
 		disposition_decide(&d, config, &in, &result, (const char *const *)rcpts, nrcpts);
 		printf("manager:   %s (%s %s)\n", m->name, m->want == WANT_TO ? "to" : "from",
 		    m->want_address);
-		printf("subject:   %s\n", subject.subject);
+		printf("subject:   %s\n", shown(&esc, subject.subject));
 		if (subject.is_stage)
 			printf("stage:     pipeline=%s stage=%s counters=%lu/%lu\n",
 			    subject.stage.pipeline, subject.stage.stage,
 			    subject.stage.pipeline_counter, subject.stage.stage_counter);
 		printf("event:     parsed=%s previous=%s (%s) final=%s\n", event_name(subject.parsed),
-		    stage_status_name(subject.previous), sstate.len ? sstate.data : "no state file",
+		    event_status_name(subject.previous), sstate.len ? sstate.data : "no state file",
 		    event_name(subject.event));
 		if (source.len)
-			printf("groups:    %s\n", source.data);
+			printf("groups:    %s\n", shown(&esc, source.data));
 		print_rules(m, &result);
 		print_outcome(&in, &result, config, &e, &d);
 		disposition_free(&d);
@@ -483,5 +384,6 @@ cli_dry_run(const struct config *config, const char *eml_path, const char *from,
 	strbuf_free(&text);
 	strbuf_free(&source);
 	strbuf_free(&sstate);
+	strbuf_free(&esc);
 	return 0;
 }

@@ -1,10 +1,17 @@
 /*
  * main.c - command line, start-up, signals and shutdown.
  *
- * Start-up order matters: signals are blocked before any thread exists
- * (libmilter's own signal thread then gets SIGHUP, SIGTERM and SIGINT; a
- * thread of ours gets SIGUSR1 and SIGUSR2), the socket is opened before
- * privileges are dropped, and threads start after the fork.
+ * Start-up order matters: the configuration and what it names are checked
+ * while errors still reach the terminal, signals are blocked before any
+ * thread exists (libmilter's own signal thread then gets SIGTERM and
+ * SIGINT; a thread of ours gets SIGHUP, SIGUSR1 and SIGUSR2, see sigwait
+ * below), the socket is opened before privileges are dropped, threads
+ * start after the fork, and the service manager hears READY=1 last.
+ *
+ * Exit codes are sysexits(3)'s: EX_USAGE for the command line, EX_CONFIG
+ * for the configuration and what -t checks, EX_NOPERM for refusing root,
+ * EX_UNAVAILABLE for a socket that cannot be listened on, EX_OSERR for
+ * fork and threads.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,7 +28,11 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <systemd/sd-daemon.h>
 
 #include "cli.h"
 #include "config_file.h"
@@ -30,6 +41,7 @@
 #include "http.h"
 #include "log.h"
 #include "milter.h"
+#include "preflight.h"
 #include "slack.h"
 #include "snapshots.h"
 #include "state_file.h"
@@ -73,7 +85,7 @@ usage(FILE *out)
 	    "       mail2alert -n FILE.eml [-c FILE] [--from ADDR] [--to ADDR]...\n"
 	    "                                        dry run: how one message would be routed\n"
 	    "       mail2alert -V | -h\n"
-	    "signals: SIGUSR1 reloads the configuration, SIGUSR2 polls GoCD now,\n"
+	    "signals: SIGHUP or SIGUSR1 reloads the configuration, SIGUSR2 polls GoCD now,\n"
 	    "         SIGTERM stops.  Default config: " CONFIG_DEFAULT_PATH "\n");
 }
 
@@ -119,7 +131,7 @@ parse_options(int argc, char **argv, struct options *opt)
 		case 'T':
 			if (opt->nto == DRY_RUN_TO_MAX) {
 				fprintf(stderr, "mail2alert: at most %d --to\n", DRY_RUN_TO_MAX);
-				exit(1);
+				exit(EX_USAGE);
 			}
 			opt->to[opt->nto++] = optarg;
 			break;
@@ -146,13 +158,13 @@ parse_options(int argc, char **argv, struct options *opt)
 			exit(0);
 		default:
 			usage(stderr);
-			exit(1);
+			exit(EX_USAGE);
 		}
 	}
 	if (optind < argc) {
 		fprintf(stderr, "mail2alert: unexpected argument \"%s\"\n", argv[optind]);
 		usage(stderr);
-		exit(1);
+		exit(EX_USAGE);
 	}
 }
 
@@ -224,7 +236,7 @@ set_socket_access(const char *path, const struct config *config,
  * Give a unix socket the mode and group Postfix needs (its owner becomes
  * the user we are about to be), then drop root.  Running on as root is
  * refused unless the config says allow-root: the milter reads every
- * message, from anyone.
+ * message, from anyone.  Returns 0 or the exit code.
  */
 static int
 drop_privileges(const struct config *config)
@@ -233,90 +245,114 @@ drop_privileges(const struct config *config)
 	struct passwd *pw = NULL;
 	struct group *gr = NULL;
 
+	/* checked before start (preflight); checked again: it may have gone since */
 	if (config->user != NULL && (pw = getpwnam(config->user)) == NULL) {
 		log_error("user \"%s\" does not exist", config->user);
-		return -1;
+		return EX_CONFIG;
 	}
 	if (config->socket_group != NULL && (gr = getgrnam(config->socket_group)) == NULL) {
 		log_error("socket-group \"%s\" does not exist", config->socket_group);
-		return -1;
+		return EX_CONFIG;
 	}
 	if (path != NULL && set_socket_access(path, config, pw, gr) != 0)
-		return -1;
+		return EX_NOPERM;
 	if (pw != NULL && geteuid() == 0 &&
 	    (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
 	    setuid(pw->pw_uid) != 0)) {
 		log_error("cannot become user %s: %s", config->user, strerror(errno));
-		return -1;
+		return EX_NOPERM;
 	}
 	if (geteuid() == 0 && !config->allow_root) {
 		log_error("refusing to handle mail as root: set user = \"mail2alert\" "
 		    "(or allow-root = true) in %s", config->path);
-		return -1;
+		return EX_NOPERM;
 	}
 	return 0;
 }
 
 /*
  * Fork into the background.  The parent waits until the child says it is
- * listening (or failed), so "mail2alert" exits 1 when the daemon could
- * not start, as init scripts expect.  Returns the write end of that pipe.
+ * listening, or fails and says with which exit code, and exits with that:
+ * init scripts see whether the daemon started.  The child keeps the
+ * terminal as stderr until then, so start-up errors are seen there as well
+ * as in syslog.  Returns the write end of that pipe.
  */
 static int
 daemonise(void)
 {
-	int ready[2], fd;
-	char status = 1;
+	int ready[2];
+	unsigned char status = EX_OSERR;
 	pid_t pid;
 
+	fflush(NULL);
 	if (pipe(ready) != 0 || (pid = fork()) < 0) {
-		perror("mail2alert: fork");
-		exit(1);
+		log_error("cannot fork: %s", strerror(errno));
+		exit(EX_OSERR);
 	}
 	if (pid > 0) {
 		close(ready[1]);
 		if (read(ready[0], &status, 1) != 1)
-			status = 1;	/* the child died before it could say */
-		_exit(status == 0 ? 0 : 1);
+			status = EX_OSERR;	/* the child died before it could say */
+		_exit(status);
 	}
 	close(ready[0]);
 	setsid();
-	if (chdir("/") != 0)
-		exit(1);
-	fd = open("/dev/null", O_RDWR);
-	if (fd >= 0) {
+	if (chdir("/") != 0) {
+		log_error("cannot change to /: %s", strerror(errno));
+		exit(EX_OSERR);
+	}
+	return ready[1];
+}
+
+/*
+ * Start-up is over: stop copying problems to stderr, and in the background
+ * let go of the terminal and tell the waiting parent the exit code (0:
+ * started).
+ */
+static void
+report_started(int *ready_fd, int code)
+{
+	unsigned char status = (unsigned char)code;
+	int fd;
+
+	log_startup_done();
+	if (*ready_fd < 0)
+		return;
+	if (code == 0 && (fd = open("/dev/null", O_RDWR)) >= 0) {
 		dup2(fd, 0);
 		dup2(fd, 1);
 		dup2(fd, 2);
 		if (fd > 2)
 			close(fd);
 	}
-	return ready[1];
-}
-
-/* Tell a waiting parent (if any) whether start-up worked. */
-static void
-report_started(int *ready_fd, bool ok)
-{
-	char status = ok ? 0 : 1;
-
-	if (*ready_fd < 0)
-		return;
 	if (write(*ready_fd, &status, 1) != 1)
 		log_warning("cannot tell the parent process that start-up %s",
-		    ok ? "worked" : "failed");
+		    code == 0 ? "worked" : "failed");
 	close(*ready_fd);
 	*ready_fd = -1;
 }
 
-/* SIGUSR1: load the config beside the old one; keep the old on error. */
+/* sd_notify(3) text for a reload starting: systemd wants the clock with it. */
+static void
+notify_reloading(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
+	    (unsigned long long)now.tv_sec * 1000000ULL + (unsigned long long)now.tv_nsec / 1000);
+}
+
+/* SIGHUP, SIGUSR1: load the config beside the old one; keep the old on error. */
 static void
 reload(void)
 {
 	struct config_snapshot *old = config_acquire();
 	char err[1024];
-	struct config *config = config_load(config_path, err, sizeof(err));
+	struct config *config;
 
+	notify_reloading();
+	config = config_load(config_path, err, sizeof(err));
 	if (config == NULL) {
 		log_error("reload failed, still running on the previous configuration: %s", err);
 	} else {
@@ -328,6 +364,36 @@ reload(void)
 		    config->nmanagers, count_rules(config));
 	}
 	config_release(old);
+	sd_notify(0, "READY=1");
+}
+
+/*
+ * SIGHUP is ours, not libmilter's.  smfi_main() starts a thread
+ * (libmilter/signal.c, mi_signal_thread) that sigwait()s for SIGHUP,
+ * SIGTERM and SIGINT and stops the milter on any of them.  A thread of ours
+ * waiting for SIGHUP as well would race it: the kernel hands a signal sent
+ * to the process to whichever waiting thread it picks, so a reload would
+ * now and then be a stop.  libmilter has no setting for this, so this
+ * program defines sigwait() itself, and libmilter's one call to it (linked
+ * from libmilter.a, or from libmilter.so through the executable's exported
+ * symbol, which comes first in the lookup) waits for the same set less
+ * SIGHUP.  SIGTERM and SIGINT stay libmilter's, handled as before.  Our
+ * own signal thread uses sigwaitinfo(), which this leaves alone.  The
+ * contract is POSIX sigwait's: 0 with *sig set, or an error number.
+ */
+int
+sigwait(const sigset_t *restrict set, int *restrict sig)
+{
+	sigset_t without_hup = *set;
+	int n;
+
+	sigdelset(&without_hup, SIGHUP);
+	while ((n = sigwaitinfo(&without_hup, NULL)) < 0 && errno == EINTR)
+		;
+	if (n < 0)
+		return errno;
+	*sig = n;
+	return 0;
 }
 
 static void *
@@ -338,10 +404,13 @@ signal_main(void *arg)
 
 	(void)arg;
 	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGUSR1);
 	sigaddset(&set, SIGUSR2);
-	while (sigwait(&set, &sig) == 0 && !signal_thread_stopping) {
-		if (sig == SIGUSR1)
+	while (!signal_thread_stopping) {
+		if ((sig = sigwaitinfo(&set, NULL)) < 0 || signal_thread_stopping)
+			continue;
+		if (sig == SIGHUP || sig == SIGUSR1)
 			reload();
 		else if (sig == SIGUSR2)
 			pollers_poll_now();
@@ -365,18 +434,21 @@ block_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/* Returns 0 or the exit code. */
 static int
 open_milter_socket(const struct config *config)
 {
 	if (smfi_setconn(config->socket) != MI_SUCCESS ||
 	    smfi_register(mail2alert_filter) != MI_SUCCESS) {
 		log_error("cannot set up the milter on %s", config->socket);
-		return -1;
+		return EX_SOFTWARE;
 	}
 	/* unix sockets: a stale one from a crash is removed */
+	errno = 0;
 	if (smfi_opensocket(true) != MI_SUCCESS) {
-		log_error("cannot listen on %s (in use, or no permission?)", config->socket);
-		return -1;
+		log_error("cannot listen on %s: %s", config->socket,
+		    errno ? strerror(errno) : "in use, or no permission?");
+		return errno == EACCES || errno == EPERM ? EX_NOPERM : EX_UNAVAILABLE;
 	}
 	set_listener_nodelay();
 	return 0;
@@ -407,46 +479,65 @@ stop_slack_and_save(const char *state_path)
 	free(left);
 }
 
-/* Everything up to the point where mail can be handled; false on failure. */
-static bool
+/* Everything up to the point where mail can be handled: 0 or the exit code. */
+static int
 start(struct config *config)
 {
+	int rc;
+
 	if (!http_init()) {
 		log_error("cannot initialise libcurl");
-		return false;
+		return EX_SOFTWARE;
 	}
 	config_publish(config);
-	if (open_milter_socket(config) != 0 || drop_privileges(config) != 0)
-		return false;
+	if ((rc = open_milter_socket(config)) != 0 || (rc = drop_privileges(config)) != 0)
+		return rc;
 	if (pthread_create(&signal_thread, NULL, signal_main, NULL) != 0 ||
 	    slack_start() != 0) {
 		log_error("cannot start threads");
-		return false;
+		return EX_OSERR;
 	}
 	/* the cache first, so mail routes even while GoCD is down */
 	state_file_load(config->state_file, (size_t)config->slack_queue_size);
-	return state_file_start(config->state_file) == 0 && pollers_start(config) == 0;
+	if (state_file_start(config->state_file) != 0 || pollers_start(config) != 0)
+		return EX_OSERR;
+	return 0;
+}
+
+static void
+log_preflight_problem(bool error, const char *msg, void *arg)
+{
+	(void)arg;
+	log_msg(error ? LOG_ERR : LOG_WARNING, "%s", msg);
 }
 
 static int
 run(struct config *config, const struct options *opt)
 {
 	/* the state file is where start-up put it, whatever a reload says */
-	char *state_path = config->state_file ? xstrdup(config->state_file) : NULL;
+	char *state_path;
 	int ready_fd = -1, rc;
-	bool started;
 
-	log_open(opt->foreground, opt->debug);
+	log_open_daemon(opt->foreground, opt->debug);
+	if (preflight_check(config, log_preflight_problem, NULL) > 0) {
+		config_free(config);
+		return EX_CONFIG;
+	}
+	state_path = config->state_file ? xstrdup(config->state_file) : NULL;
 	if (!opt->foreground)
 		ready_fd = daemonise();
 	block_signals();
-	started = start(config);
-	report_started(&ready_fd, started);
-	if (!started)
-		return 1;
+	rc = start(config);
+	report_started(&ready_fd, rc);
+	if (rc != 0) {
+		free(state_path);
+		return rc;
+	}
 	log_info("starting: version=%s socket=%s managers=%zu rules=%zu",
 	    MAIL2ALERT_VERSION, config->socket, config->nmanagers, count_rules(config));
+	sd_notifyf(0, "READY=1\nSTATUS=listening on %s", config->socket);
 	rc = smfi_main();
+	sd_notify(0, "STOPPING=1");
 	log_info("stopping");
 	pollers_stop();
 	stop_slack_and_save(state_path);
@@ -456,7 +547,14 @@ run(struct config *config, const struct options *opt)
 	pthread_join(signal_thread, NULL);
 	snapshots_shutdown();
 	http_cleanup();
-	return rc == MI_SUCCESS ? 0 : 1;
+	return rc == MI_SUCCESS ? EX_OK : EX_SOFTWARE;
+}
+
+static void
+print_preflight_problem(bool error, const char *msg, void *arg)
+{
+	(void)arg;
+	fprintf(stderr, "mail2alert: %s%s\n", error ? "" : "warning: ", msg);
 }
 
 int
@@ -471,19 +569,23 @@ main(int argc, char **argv)
 	config = config_load(opt.config_path, err, sizeof(err));
 	if (config == NULL) {
 		fprintf(stderr, "mail2alert: %s\n", err);
-		return 1;
+		return EX_CONFIG;
 	}
 	if (opt.check_only) {
-		printf("%s: OK (managers=%zu rules=%zu)\n", opt.config_path,
-		    config->nmanagers, count_rules(config));
-		cli_print_destinations(config, true);
+		int errors = preflight_check(config, print_preflight_problem, NULL);
+
+		if (errors == 0) {
+			printf("%s: OK (managers=%zu rules=%zu)\n", opt.config_path,
+			    config->nmanagers, count_rules(config));
+			cli_print_destinations(config, true);
+		}
 		config_free(config);
-		return 0;
+		return errors == 0 ? EX_OK : EX_CONFIG;
 	}
 	if (opt.report || opt.dry_run) {
 		int rc;
 
-		log_open(true, opt.debug);
+		log_open_stderr(opt.debug);
 		http_init();
 		rc = opt.report ? cli_report(config, opt.json) :
 		    cli_dry_run(config, opt.dry_run, opt.from, opt.to, opt.nto);

@@ -20,13 +20,9 @@
 #include "slack.h"
 #include "snapshots.h"
 #include "strbuf.h"
+#include "utf8.h"
 #include "xalloc.h"
 
-/*
- * Raw body kept per decoded byte of body-limit: QP triples the size of
- * non-ASCII text, and its soft line breaks add a little more.
- */
-#define BODY_RAW_FACTOR 4
 #define TRACE_HEADER "X-Mail2alert"
 
 struct message {
@@ -41,7 +37,7 @@ struct message {
 	int to_headers;
 	int trace_headers;		/* X-Mail2alert headers that came with it */
 	bool wants_body;		/* only for Slack posts */
-	struct strbuf body;		/* raw, cut at body-limit x BODY_RAW_FACTOR */
+	struct strbuf body;		/* raw, cut at body-limit x MIME_BODY_RAW_FACTOR */
 	unsigned long noreply;		/* SMFIP_NR_* of the connection: kept */
 };
 
@@ -264,7 +260,7 @@ cb_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 
 	if (msg == NULL || msg->manager == NULL || !msg->wants_body)
 		return SMFIS_SKIP;
-	limit = (size_t)msg->config->config->body_limit * BODY_RAW_FACTOR;
+	limit = (size_t)msg->config->config->body_limit * MIME_BODY_RAW_FACTOR;
 	room = limit > msg->body.len ? limit - msg->body.len : 0;
 	strbuf_add(&msg->body, (const char *)chunk, len < room ? len : room);
 	return msg->body.len >= limit ? SMFIS_SKIP : SMFIS_CONTINUE;
@@ -314,7 +310,11 @@ apply_changes(SMFICTX *ctx, const struct message *msg,
 {
 	for (size_t i = 0; i < d->nremove; i++) {
 		if (smfi_delrcpt(ctx, (char *)d->remove[i]) != MI_SUCCESS) {
-			log_error("%s: smfi_delrcpt <%s> failed", qid, d->remove[i]);
+			/* an envelope recipient as the client sent it: escaped */
+			char *rcpt = utf8_escaped(d->remove[i]);
+
+			log_error("%s: smfi_delrcpt <%s> failed", qid, rcpt);
+			free(rcpt);
 			return;
 		}
 	}
@@ -342,7 +342,7 @@ build_post(const struct message *msg, const struct route_input *in,
 	post->named = action->kind == ACTION_CHAT;
 	post->style = action->style;
 	post->subject = xstrdup(in->subject);
-	post->from = header_decode(strbuf_str(&msg->from), msg->from.len);
+	post->from = mime_decode_header(strbuf_str(&msg->from), msg->from.len);
 	post->text = action->style == SLACK_FULL ? xstrdup(body_text) :
 	    mime_first_line(body_text);
 	post->event = in->event;
@@ -459,7 +459,7 @@ cb_eom(SMFICTX *ctx)
 	if (subject.event != subject.parsed)
 		log_info("%s: pipeline=%s stage=%s parsed=%s previous=%s event=%s "
 		    "reason=edge-detection", qid, subject.stage.pipeline, subject.stage.stage,
-		    event_name(subject.parsed), stage_status_name(subject.previous),
+		    event_name(subject.parsed), event_status_name(subject.previous),
 		    event_name(subject.event));
 	disposition_free(&d);
 	route_result_free(&result);

@@ -41,7 +41,7 @@ event_from_name(const char *name, enum gocd_event *event)
 }
 
 const char *
-stage_status_name(enum stage_status status)
+event_status_name(enum stage_status status)
 {
 	if ((unsigned)status > STAGE_FAILURE)
 		return "unknown";
@@ -49,7 +49,7 @@ stage_status_name(enum stage_status status)
 }
 
 bool
-stage_status_from_name(const char *name, enum stage_status *status)
+event_status_from_name(const char *name, enum stage_status *status)
 {
 	for (int s = STAGE_UNKNOWN; s <= STAGE_FAILURE; s++) {
 		if (strcmp(name, status_names[s]) == 0) {
@@ -61,7 +61,7 @@ stage_status_from_name(const char *name, enum stage_status *status)
 }
 
 enum stage_status
-stage_status_after(enum gocd_event event)
+event_status_after(enum gocd_event event)
 {
 	switch (event) {
 	case EVENT_PASSES:
@@ -76,9 +76,9 @@ stage_status_after(enum gocd_event event)
 }
 
 enum gocd_event
-edge_detect(enum stage_status previous, enum gocd_event parsed)
+event_edge_detect(enum stage_status previous, enum gocd_event parsed)
 {
-	enum stage_status now = stage_status_after(parsed);
+	enum stage_status now = event_status_after(parsed);
 	enum gocd_event expected;
 
 	if (previous == STAGE_UNKNOWN || now == STAGE_UNKNOWN)

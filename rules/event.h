@@ -32,17 +32,17 @@ const char *event_name(enum gocd_event event);
 bool event_from_name(const char *name, enum gocd_event *event);
 
 /* "success", "failure" or "unknown". */
-const char *stage_status_name(enum stage_status status);
-bool stage_status_from_name(const char *name, enum stage_status *status);
+const char *event_status_name(enum stage_status status);
+bool event_status_from_name(const char *name, enum stage_status *status);
 
 /* The state a stage is in after an event. */
-enum stage_status stage_status_after(enum gocd_event event);
+enum stage_status event_status_after(enum gocd_event event);
 
 /*
  * Edge detection (SPEC section 2): the event to act on, given the stage's
  * previous state and the event the subject states.  Only a derived BREAKS
  * or FIXED overrides the parsed event.
  */
-enum gocd_event edge_detect(enum stage_status previous, enum gocd_event parsed);
+enum gocd_event event_edge_detect(enum stage_status previous, enum gocd_event parsed);
 
 #endif

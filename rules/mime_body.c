@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "mime_body.h"
+#include "mime_header.h"
 #include "mime_text.h"
 #include "strbuf.h"
 #include "xalloc.h"
@@ -58,9 +59,9 @@ decode_transfer(struct strbuf *out, const char *encoding, const char *body,
     size_t len)
 {
 	if (encoding != NULL && strncasecmp(encoding, "quoted-printable", 16) == 0)
-		qp_decode(out, body, len, false);
+		mime_qp_decode(out, body, len, false);
 	else if (encoding != NULL && strncasecmp(encoding, "base64", 6) == 0)
-		base64_decode(out, body, len);
+		mime_base64_decode(out, body, len);
 	else
 		strbuf_add(out, body, len);
 }
@@ -93,7 +94,7 @@ plain_text(struct strbuf *out, const char *content_type, const char *encoding,
 	/* the daemon keeps a bounded prefix: do not turn a cut character into junk */
 	if (charset == NULL || strcasecmp(charset, "utf-8") == 0)
 		raw.len = utf8_complete_prefix(raw.data, raw.len);
-	charset_to_utf8(&utf8, charset ? charset : "utf-8", strbuf_str(&raw), raw.len);
+	mime_charset_to_utf8(&utf8, charset ? charset : "utf-8", strbuf_str(&raw), raw.len);
 	for (size_t i = 0; i < utf8.len; i++) {
 		if (utf8.data[i] != '\r')
 			strbuf_addc(out, utf8.data[i]);
@@ -120,37 +121,6 @@ is_boundary(const char *p, const char *end, const char *boundary, size_t blen)
 	    memcmp(p + 2, boundary, blen) == 0;
 }
 
-/* A part's header value (unfolded), or NULL; malloc'd. */
-static char *
-part_header(const char *start, const char *end, const char *name)
-{
-	size_t n = strlen(name);
-
-	for (const char *p = start; p < end; p = next_line(p, end)) {
-		if ((size_t)(end - p) > n && strncasecmp(p, name, n) == 0 && p[n] == ':') {
-			struct strbuf v = STRBUF_INIT;
-			const char *q = p + n + 1, *line_end = next_line(p, end);
-
-			while (q < line_end && (*q == ' ' || *q == '\t'))
-				q++;
-
-			for (;;) {
-				strbuf_add(&v, q, (size_t)(line_end - q));
-				if (line_end >= end || (*line_end != ' ' && *line_end != '\t'))
-					break;
-				q = line_end;
-				line_end = next_line(q, end);
-			}
-			for (size_t i = 0; i < v.len; i++) {
-				if (v.data[i] == '\r' || v.data[i] == '\n')
-					v.data[i] = ' ';
-			}
-			return strbuf_detach(&v);
-		}
-	}
-	return NULL;
-}
-
 static bool find_text(struct strbuf *out, const char *content_type,
     const char *encoding, const char *body, size_t len, int depth);
 
@@ -161,22 +131,22 @@ static bool find_text(struct strbuf *out, const char *content_type,
 static bool
 part_text(struct strbuf *out, const char *part, const char *next, int depth)
 {
-	const char *hdr_end = part, *part_end = next, *text;
-	char *ct, *te;
+	const char *text = part, *part_end = next;
+	struct mime_header field;
+	char *ct = NULL, *te = NULL;
 	bool found;
 
-	while (hdr_end < next && *hdr_end != '\r' && *hdr_end != '\n')
-		hdr_end = next_line(hdr_end, next);
-	text = next_line(hdr_end, next);
+	while (mime_header_next(&text, next, &field)) {
+		if (ct == NULL && mime_header_is(&field, "Content-Type"))
+			ct = mime_header_value(&field, MIME_HEADER_MAX);
+		else if (te == NULL && mime_header_is(&field, "Content-Transfer-Encoding"))
+			te = mime_header_value(&field, MIME_HEADER_MAX);
+	}
 	/* the line break before the boundary belongs to the boundary */
 	if (part_end > text && part_end[-1] == '\n')
 		part_end--;
 	if (part_end > text && part_end[-1] == '\r')
 		part_end--;
-	if (text > part_end)
-		text = part_end;
-	ct = part_header(part, hdr_end, "Content-Type");
-	te = part_header(part, hdr_end, "Content-Transfer-Encoding");
 	found = find_text(out, ct, te, text, (size_t)(part_end - text), depth + 1);
 	free(ct);
 	free(te);

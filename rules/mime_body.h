@@ -6,6 +6,13 @@
 
 #include <stddef.h>
 
+/*
+ * Raw body to keep per byte of decoded text wanted (body-limit):
+ * quoted-printable triples the size of non-ASCII text, and its soft line
+ * breaks add a little more.
+ */
+#define MIME_BODY_RAW_FACTOR 4
+
 /* How deep multiparts are followed; deeper nesting is not text we want. */
 #define MIME_MAX_DEPTH 5
 

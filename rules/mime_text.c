@@ -2,25 +2,21 @@
  * mime_text.c - header and body text decoding (see mime_text.h).
  */
 #include <ctype.h>
+#include <errno.h>
+#include <iconv.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "mime_header.h"
 #include "mime_text.h"
+#include "utf8.h"
 #include "xalloc.h"
 
 /* Longest encoded text looked for; RFC 2047 allows 75 for the whole word. */
 #define ENCODED_WORD_MAX 1024
 /* Longest charset name we look at in an encoded-word (RFC 2047 allows 75). */
 #define CHARSET_NAME_MAX 75
-
-/* windows-1252 code points for bytes 0x80-0x9F (0 = undefined). */
-static const unsigned short cp1252_high[32] = {
-	0x20AC, 0, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
-	0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0, 0x017D, 0,
-	0, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
-	0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0, 0x017E, 0x0178,
-};
 
 static int
 hexval(int c)
@@ -35,87 +31,130 @@ hexval(int c)
 	return -1;
 }
 
-/* Length of the valid UTF-8 sequence at s, or 0 if it is not one. */
-static size_t
-utf8_sequence(const unsigned char *s, size_t len)
-{
-	unsigned long cp;
-	size_t n;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xC2 && s[0] <= 0xDF)
-		n = 2, cp = s[0] & 0x1F;
-	else if (s[0] >= 0xE0 && s[0] <= 0xEF)
-		n = 3, cp = s[0] & 0x0F;
-	else if (s[0] >= 0xF0 && s[0] <= 0xF4)
-		n = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (len < n)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3F);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-	    (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0;
-	return n;
-}
-
-static void
-latin1_to_utf8(struct strbuf *out, const unsigned char *in, size_t len,
-    bool cp1252)
-{
-	for (size_t i = 0; i < len; i++) {
-		unsigned long cp = in[i];
-
-		if (cp1252 && cp >= 0x80 && cp <= 0x9F)
-			cp = cp1252_high[cp - 0x80] ? cp1252_high[cp - 0x80] : 0xFFFD;
-		strbuf_add_utf8(out, cp);
-	}
-}
-
 /* UTF-8 as it is, with each invalid byte read as ISO-8859-1. */
 static void
 utf8_repair(struct strbuf *out, const unsigned char *in, size_t len)
 {
-	size_t i = 0;
+	size_t i = 0, run = 0;	/* in[run..i) is valid, not added yet */
 
 	while (i < len) {
-		size_t n = utf8_sequence(in + i, len - i);
+		size_t n = utf8_sequence((const char *)in + i, len - i, NULL);
 
-		if (n == 0) {
-			strbuf_add_utf8(out, in[i]);
-			i++;
-		} else {
-			strbuf_add(out, (const char *)in + i, n);
+		if (n > 0) {
 			i += n;
+			continue;
+		}
+		if (i > run)
+			strbuf_add(out, (const char *)in + run, i - run);
+		strbuf_add_utf8(out, in[i]);
+		run = ++i;
+	}
+	if (i > run)
+		strbuf_add(out, (const char *)in + run, i - run);
+}
+
+/*
+ * Is charset a name worth handing to iconv_open()?  Only the characters
+ * of IANA charset names: no "//" suffixes, no paths.
+ */
+static bool
+iconv_name_ok(const char *charset)
+{
+	size_t n = strspn(charset, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789-_.:+()");
+
+	return n > 0 && n <= CHARSET_NAME_MAX && charset[n] == '\0';
+}
+
+/* Labels read as UTF-8 (repaired) without asking iconv; see mime_text.h. */
+static bool
+is_utf8_label(const char *charset)
+{
+	return strcasecmp(charset, "utf-8") == 0 || strcasecmp(charset, "utf8") == 0 ||
+	    strcasecmp(charset, "us-ascii") == 0 || strcasecmp(charset, "ascii") == 0;
+}
+
+/*
+ * Append what iconv made of one chunk, but no more than *room bytes, cut
+ * on a character boundary.  Returns false once the room is used up.
+ */
+static bool
+add_bounded(struct strbuf *out, const char *s, size_t len, size_t *room)
+{
+	bool fits = len <= *room;
+
+	if (!fits) {
+		len = *room;
+		while (len > 0 && ((unsigned char)s[len] & 0xC0) == 0x80)
+			len--;
+	}
+	/* iconv's UTF-8 is valid; repairing it anyway costs little and
+	 * keeps the promise of mime_text.h whatever a gconv module does */
+	utf8_repair(out, (const unsigned char *)s, len);
+	*room -= len;
+	return fits;
+}
+
+/*
+ * Convert with iconv cd, appending to out.  A byte sequence that is not
+ * valid in the charset is taken as UTF-8 if it is that (mislabelled
+ * mail), else it becomes U+FFFD.
+ */
+static void
+iconv_convert(struct strbuf *out, iconv_t cd, const unsigned char *in, size_t len)
+{
+	char chunk[1024];
+	char *src = (char *)in;
+	size_t left = len, room = 3 * len;
+
+	/* UTF-8 has no shift state, so there is nothing to flush at the end */
+	while (left > 0) {
+		char *dst = chunk;
+		size_t dst_left = sizeof(chunk);
+		int err = iconv(cd, &src, &left, &dst, &dst_left) == (size_t)-1 ? errno : 0;
+
+		if (!add_bounded(out, chunk, (size_t)(dst - chunk), &room))
+			return;
+		if (err == EILSEQ || err == EINVAL) {
+			/* EINVAL: a sequence cut short by the end of the input */
+			size_t n = utf8_sequence(src, left, NULL);
+
+			if (n > 0 && n <= room) {
+				strbuf_add(out, src, n);
+				room -= n;
+			} else if (room >= 3) {
+				strbuf_add_utf8(out, 0xFFFD);
+				room -= 3;
+				n = err == EINVAL ? left : 1;
+			} else {
+				return;
+			}
+			src += n;
+			left -= n;
+		} else if (err != 0 && err != E2BIG) {
+			return;
 		}
 	}
 }
 
 void
-charset_to_utf8(struct strbuf *out, const char *charset, const char *bytes,
+mime_charset_to_utf8(struct strbuf *out, const char *charset, const char *bytes,
     size_t len)
 {
 	const unsigned char *in = (const unsigned char *)bytes;
+	iconv_t cd;
 
-	if (strcasecmp(charset, "iso-8859-1") == 0 ||
-	    strcasecmp(charset, "latin1") == 0 ||
-	    strcasecmp(charset, "iso-8859-15") == 0)
-		latin1_to_utf8(out, in, len, false);
-	else if (strcasecmp(charset, "windows-1252") == 0 ||
-	    strcasecmp(charset, "cp1252") == 0)
-		latin1_to_utf8(out, in, len, true);
-	else
-		utf8_repair(out, in, len);	/* utf-8, us-ascii, and the rest */
+	if (is_utf8_label(charset) || !iconv_name_ok(charset) ||
+	    (cd = iconv_open("UTF-8", charset)) == (iconv_t)-1) {
+		utf8_repair(out, in, len);	/* utf-8, us-ascii, and unknown ones */
+		return;
+	}
+	iconv_convert(out, cd, in, len);
+	iconv_close(cd);
 }
 
 void
-qp_decode(struct strbuf *out, const char *in, size_t len, bool in_header)
+mime_qp_decode(struct strbuf *out, const char *in, size_t len, bool in_header)
 {
 	size_t i = 0;
 
@@ -161,7 +200,7 @@ base64_value(int c)
 }
 
 void
-base64_decode(struct strbuf *out, const char *in, size_t len)
+mime_base64_decode(struct strbuf *out, const char *in, size_t len)
 {
 	unsigned long bits = 0;
 	int nbits = 0;
@@ -221,10 +260,10 @@ decode_encoded_word(struct strbuf *out, const char *s, size_t len)
 	if (out == NULL)
 		return (size_t)(end + 2 - s);
 	if (enc[1] == 'Q' || enc[1] == 'q')
-		qp_decode(&raw, text, (size_t)(end - text), true);
+		mime_qp_decode(&raw, text, (size_t)(end - text), true);
 	else
-		base64_decode(&raw, text, (size_t)(end - text));
-	charset_to_utf8(out, charset, strbuf_str(&raw), raw.len);
+		mime_base64_decode(&raw, text, (size_t)(end - text));
+	mime_charset_to_utf8(out, charset, strbuf_str(&raw), raw.len);
 	strbuf_free(&raw);
 	return (size_t)(end + 2 - s);
 }
@@ -250,18 +289,14 @@ tidy(struct strbuf *sb)
 }
 
 char *
-header_decode(const char *raw, size_t len)
+mime_decode_header(const char *raw, size_t len)
 {
 	struct strbuf unfolded = STRBUF_INIT, out = STRBUF_INIT;
 	bool after_word = false;
 	const char *s;
 	size_t i = 0;
 
-	/* Unfolding (RFC 5322 2.2.3) is removing the line breaks. */
-	for (size_t j = 0; j < len; j++) {
-		if (raw[j] != '\r' && raw[j] != '\n')
-			strbuf_addc(&unfolded, raw[j]);
-	}
+	mime_header_unfold(&unfolded, raw, len);
 	s = strbuf_str(&unfolded);
 	len = unfolded.len;
 	while (i < len) {
@@ -279,7 +314,7 @@ header_decode(const char *raw, size_t len)
 			if (!after_word || decode_encoded_word(NULL, s + i, len - i) == 0)
 				strbuf_add(&out, s + start, i - start);
 		} else {
-			size_t n = utf8_sequence((const unsigned char *)s + i, len - i);
+			size_t n = utf8_sequence(s + i, len - i, NULL);
 
 			if (n == 0) {
 				strbuf_add_utf8(&out, (unsigned char)s[i]);

@@ -124,7 +124,7 @@ route_read_subject(struct route_subject *out, const char *raw, size_t len,
     const struct stage_table *states)
 {
 	memset(out, 0, sizeof(*out));
-	out->subject = header_decode(raw, len);
+	out->subject = mime_decode_header(raw, len);
 	out->is_stage = gocd_parse_subject(out->subject, &out->stage);
 	out->parsed = out->is_stage ? out->stage.event : EVENT_NONE;
 	route_subject_observe(out, states);
@@ -136,7 +136,7 @@ route_subject_observe(struct route_subject *s, const struct stage_table *states)
 	s->previous = STAGE_UNKNOWN;
 	if (s->is_stage && states != NULL)
 		s->previous = stage_table_get(states, s->stage.pipeline, s->stage.stage);
-	s->event = edge_detect(s->previous, s->parsed);
+	s->event = event_edge_detect(s->previous, s->parsed);
 }
 
 bool
@@ -147,7 +147,7 @@ route_subject_commit(const struct route_subject *s, struct stage_table *states)
 	if (stage_table_get(states, s->stage.pipeline, s->stage.stage) != s->previous)
 		return false;
 	stage_table_set(states, s->stage.pipeline, s->stage.stage,
-	    stage_status_after(s->event));
+	    event_status_after(s->event));
 	return true;
 }
 

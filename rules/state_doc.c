@@ -57,7 +57,7 @@ state_doc_write(const struct state_doc *doc)
 		cJSON_AddItemToObject(groups, doc->managers[i], groups_json(doc->groups[i]));
 	stages = cJSON_AddObjectToObject(root, "stages");
 	while (name_map_next(&doc->stages.states, &pos, &key, &status))
-		cJSON_AddStringToObject(stages, key, stage_status_name((enum stage_status)status));
+		cJSON_AddStringToObject(stages, key, event_status_name((enum stage_status)status));
 	posts = cJSON_AddArrayToObject(root, "slack");
 	for (size_t i = 0; i < doc->nposts; i++)
 		cJSON_AddItemToArray(posts, post_json(doc->posts[i]));
@@ -142,7 +142,7 @@ read_stages(struct state_doc *doc, const cJSON *stages)
 		enum stage_status status;
 
 		if (key == NULL || !cJSON_IsString(entry) ||
-		    !stage_status_from_name(entry->valuestring, &status))
+		    !event_status_from_name(entry->valuestring, &status))
 			continue;
 		/* only what we wrote: GoCD names, so they are safe to log and print */
 		slash = strchr(key, '/');

@@ -9,9 +9,9 @@
  *
  * Invariants:
  *   - mime_body_text: valid UTF-8, no CR, at most limit bytes;
- *   - qp_decode and base64_decode never produce more than they read,
+ *   - mime_qp_decode and mime_base64_decode never produce more than they read,
  *     and keep the buffer NUL-terminated;
- *   - charset_to_utf8 always gives valid UTF-8, at most 3 bytes a byte;
+ *   - mime_charset_to_utf8 always gives valid UTF-8, at most 3 bytes a byte;
  *   - mime_first_line: no LF, no leading blank, a prefix-sized result;
  *   - mime_param: a value no longer than the header it came from.
  */
@@ -34,6 +34,7 @@ static const char *const content_types[] = {
 	"TEXT/PLAIN;charset=cp1252",
 	"text/plain",
 	"text/plain; charset=koi8-r",
+	"text/plain; charset=iso-2022-jp",
 	"multipart/mixed; boundary=\"b1\"",
 	"multipart/alternative; boundary=b1",
 	"multipart/mixed;\r\n boundary=\"=_b1\"; charset=utf-8",
@@ -51,8 +52,20 @@ static const char *const encodings[] = {
 #define N_ENCODINGS (sizeof(encodings) / sizeof(encodings[0]))
 
 static const char *const charsets[] = {
-	"utf-8", "iso-8859-1", "windows-1252", "us-ascii",
+	"utf-8", "iso-8859-1", "windows-1252", "us-ascii", "iso-8859-15",
+	"koi8-r", "iso-2022-jp", "shift_jis", "utf-16", "x-unknown",
 };
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	fuzz_hold_charsets(charsets, sizeof(charsets) / sizeof(charsets[0]));
+	return 0;
+}
 
 static void
 check_text(const char *what, const char *s, size_t len, size_t limit)
@@ -69,21 +82,21 @@ check_decoders(const char *body, size_t len)
 	struct strbuf out = STRBUF_INIT;
 
 	for (int in_header = 0; in_header <= 1; in_header++) {
-		qp_decode(&out, body, len, in_header);
-		FUZZ_CHECK(out.len <= len, "qp_decode: %zu bytes from %zu", out.len, len);
-		FUZZ_CHECK(out.len == 0 || out.data[out.len] == '\0', "qp_decode: no NUL");
+		mime_qp_decode(&out, body, len, in_header);
+		FUZZ_CHECK(out.len <= len, "mime_qp_decode: %zu bytes from %zu", out.len, len);
+		FUZZ_CHECK(out.len == 0 || out.data[out.len] == '\0', "mime_qp_decode: no NUL");
 		strbuf_reset(&out);
 	}
-	base64_decode(&out, body, len);
-	FUZZ_CHECK(out.len <= len / 4 * 3 + 2, "base64_decode: %zu bytes from %zu",
+	mime_base64_decode(&out, body, len);
+	FUZZ_CHECK(out.len <= len / 4 * 3 + 2, "mime_base64_decode: %zu bytes from %zu",
 	    out.len, len);
-	FUZZ_CHECK(out.len == 0 || out.data[out.len] == '\0', "base64_decode: no NUL");
+	FUZZ_CHECK(out.len == 0 || out.data[out.len] == '\0', "mime_base64_decode: no NUL");
 	strbuf_reset(&out);
 	for (size_t i = 0; i < sizeof(charsets) / sizeof(charsets[0]); i++) {
-		charset_to_utf8(&out, charsets[i], body, len);
+		mime_charset_to_utf8(&out, charsets[i], body, len);
 		FUZZ_CHECK(fuzz_utf8_valid(out.data ? out.data : "", out.len),
-		    "charset_to_utf8(%s): not UTF-8", charsets[i]);
-		FUZZ_CHECK(out.len <= 3 * len, "charset_to_utf8(%s): %zu bytes from %zu",
+		    "mime_charset_to_utf8(%s): not UTF-8", charsets[i]);
+		FUZZ_CHECK(out.len <= 3 * len, "mime_charset_to_utf8(%s): %zu bytes from %zu",
 		    charsets[i], out.len, len);
 		strbuf_reset(&out);
 	}

@@ -1,16 +1,16 @@
 /*
  * fuzz_subject.c - a raw Subject header value, as Postfix hands it to the
  * milter (possibly folded, possibly RFC 2047 encoded), through
- * header_decode and gocd_parse_subject.
+ * mime_decode_header and gocd_parse_subject.
  *
  * Invariants:
- *   - header_decode returns valid UTF-8 with no control characters
+ *   - mime_decode_header returns valid UTF-8 with no control characters
  *     (< 0x20, 0x7F), trimmed of spaces, at most 3 bytes per input byte;
  *   - a parsed stage subject has pipeline and stage names of GoCD's
  *     nameType ([A-Za-z0-9_.-], 1..255) and a known event value;
  *   - a subject that does not parse leaves the result zeroed.
  * The raw bytes are parsed too, so the subject parser also sees bytes
- * header_decode would never produce.  route_read_subject (decode, parse,
+ * mime_decode_header would never produce.  route_read_subject (decode, parse,
  * edge detection) must agree with the two steps done by hand.
  */
 #include <stdint.h>
@@ -64,26 +64,37 @@ check_route_read(const uint8_t *data, size_t size, const char *decoded)
 	FUZZ_CHECK(strcmp(rs.subject, decoded) == 0, "route_read_subject decodes differently");
 	FUZZ_CHECK(rs.is_stage == is_stage, "route_read_subject parses differently");
 	FUZZ_CHECK(rs.parsed == (is_stage ? st.event : EVENT_NONE), "parsed event");
-	FUZZ_CHECK(rs.event == edge_detect(is_stage ? previous : STAGE_UNKNOWN, rs.parsed),
+	FUZZ_CHECK(rs.event == event_edge_detect(is_stage ? previous : STAGE_UNKNOWN, rs.parsed),
 	    "edge detection");
 	/* commit records the state after the event, once: then the state moved */
 	FUZZ_CHECK(route_subject_commit(&rs, &states), "commit of an unchanged stage");
 	if (is_stage && rs.event != EVENT_NONE)
 		FUZZ_CHECK(stage_table_get(&states, st.pipeline, st.stage) ==
-		    stage_status_after(rs.event), "commit did not record the state");
+		    event_status_after(rs.event), "commit did not record the state");
 	stage_table_free(&states);
 	route_subject_free(&rs);
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	fuzz_hold_charsets(NULL, 0);
+	return 0;
 }
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *decoded = header_decode((const char *)data, size);
+	char *decoded = mime_decode_header((const char *)data, size);
 	size_t len = strlen(decoded);
 	char *raw;
 
 	FUZZ_CHECK(fuzz_utf8_valid(decoded, len),
-	    "header_decode output is not UTF-8 at byte %zu",
+	    "mime_decode_header output is not UTF-8 at byte %zu",
 	    fuzz_utf8_invalid_at((const unsigned char *)decoded, len));
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)decoded[i];

@@ -3,6 +3,7 @@ sending through the lab and checking what arrived)."""
 
 import email.utils
 import itertools
+import os
 import random
 import re
 
@@ -201,3 +202,21 @@ def routed_line(queue_id, pipeline, stage, event, to):
     return (r"%s: manager=gocd pipeline=%s stage=%s event=%s to=%s"
             % (re.escape(queue_id), re.escape(pipeline), re.escape(stage), event,
                re.escape(to)))
+
+
+PACKAGED_SOCKET_DIR = "/var/spool/postfix/mail2alert"
+
+
+def on_this_machine(conf_text, test_dir):
+    """A config written for the packaged install (user mail2alert, socket
+    under Postfix's queue directory), adapted to a machine without the
+    package, where -t would rightly refuse both: the user becomes nobody
+    and the socket moves into TEST_DIR."""
+    import pwd
+    try:
+        pwd.getpwnam("mail2alert")
+    except KeyError:
+        conf_text = conf_text.replace('user = "mail2alert";', 'user = "nobody";')
+    if not os.path.isdir(PACKAGED_SOCKET_DIR):
+        conf_text = conf_text.replace("unix:%s/" % PACKAGED_SOCKET_DIR, "unix:%s/" % test_dir)
+    return conf_text

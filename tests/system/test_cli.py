@@ -15,7 +15,7 @@ import pytest
 
 from tests.lab import free_port, plain_mail, stage_mail
 from tests.lab.slack import SlackStandIn
-from tests.system.m2a_helpers import GOCD_SENDER, TRIGGER, q
+from tests.system.m2a_helpers import GOCD_SENDER, TRIGGER, on_this_machine, q
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 IMPORTER = os.path.join(REPO, "packaging", "mail2alert-import")
@@ -185,11 +185,26 @@ def test_report_from_state_file_when_gocd_down(mail2alert_bin, test_dir):
     assert doc == expected_report_json(text, first[len("manager gocd: groups from "):])
 
 
+def test_report_escapes_names_from_the_state_file(mail2alert_bin, test_dir):
+    """Issue 14 point 8: names from outside cannot drive the terminal.  The state
+    file reader refuses names that are not GoCD names; -r escapes what it prints
+    anyway, so neither layer alone has to hold."""
+    evil_group = "\x1b[2J\x1b]0;owned\x07team\u202e\u0085"
+    evil_pipeline = "api\x1b[31m\u2066"
+    state = write(os.path.join(test_dir, "state.json"),
+                  state_doc({"gocd": {evil_group: [evil_pipeline], "team-a": ["web"]}}))
+    path, _ = report_config(test_dir, unreachable_url(), state=state)
+    for args in (["-r"], ["-r", "-j"]):
+        p = run(mail2alert_bin, *args, "-c", path)
+        for bad in ("\x1b", "\x07", "\u202e", "\u0085", "\u2066"):
+            assert bad not in p.stdout and bad not in p.stderr, (args, p.stdout, p.stderr)
+
+
 def test_report_gocd_down_without_state_file_fails(mail2alert_bin, test_dir):
     url = unreachable_url()
     path, _ = report_config(test_dir, url)
     p = run(mail2alert_bin, "-r", "-c", path)
-    assert p.returncode == 1
+    assert p.returncode == 69           # EX_UNAVAILABLE
     err = p.stderr.strip().splitlines()
     assert len(err) == 1, p.stderr
     assert err[0].startswith("mail2alert: manager gocd: no pipeline groups: GoCD unreachable: ")
@@ -201,7 +216,7 @@ def test_report_gocd_down_without_state_file_fails(mail2alert_bin, test_dir):
     ] + CHAT_DESTINATIONS
 
     p = run(mail2alert_bin, "-r", "-j", "-c", path)
-    assert p.returncode == 1
+    assert p.returncode == 69
     assert json.loads(p.stdout) == []
     assert "no usable state file" in p.stderr
 
@@ -214,7 +229,7 @@ def test_report_gocd_down_state_file_without_groups(mail2alert_bin, test_dir, co
     state = write(os.path.join(test_dir, "state.json"), content)
     path, _ = report_config(test_dir, unreachable_url(), state=state)
     p = run(mail2alert_bin, "-r", "-c", path)
-    assert p.returncode == 1
+    assert p.returncode == 69
     assert p.stderr.startswith("mail2alert: manager gocd: no pipeline groups: "), p.stderr
     assert why in p.stderr
 
@@ -473,6 +488,23 @@ def test_dry_run_slack_action_shows_post(dry, slack):
     assert slack.requests() == []               # shown, not sent
 
 
+def test_dry_run_escapes_what_came_in_the_mail(dry, slack):
+    """Issue 14 point 8: a subject or body cannot drive the terminal or forge a field."""
+    subject = 'Stage [chatty/5/deploy/1] is broken \u202eexe.txt\u0085" text="forged'
+    data = stage_mail("chatty", "deploy", "broken", counter=5, subject=subject)
+    data = data.replace(b"See details:", b"\x1b[2J\x1b]0;owned\x07See details:")
+    p, _ = dry(data)
+    assert p.returncode == 0, p.stderr
+    shown_subject = ('Stage [chatty/5/deploy/1] is broken \\u202Eexe.txt\\u0085\\" '
+                     'text=\\"forged')
+    assert "subject:   " + shown_subject in p.stdout.splitlines()
+    assert ('slack:     #builds (brief) title="%s" text="\\x1B[2J\\x1B]0;owned\\x07'
+            'See details: http://10.0.0.5:8153/go/pipelines/chatty/5/deploy/1"'
+            % shown_subject) in p.stdout.splitlines()
+    for bad in ("\x1b", "\x07", "\u202e", "\u0085"):
+        assert bad not in p.stdout
+
+
 def test_dry_run_edge_detection_from_state_file(dry, gocd, test_dir):
     state = write(os.path.join(test_dir, "state.json"),
                   state_doc({"gocd": {"team-a": ["api"]}}, {"api/build": "success"}))
@@ -562,7 +594,7 @@ def test_dry_run_unreadable_message(mail2alert_bin, test_dir):
                  .replace("@SLACK_HOOK@", "http://127.0.0.1:9/hooks/x").replace("@STATE@", ""))
     missing = os.path.join(test_dir, "no-such.eml")
     p = run(mail2alert_bin, "-n", missing, "-c", conf)
-    assert p.returncode == 1
+    assert p.returncode == 66           # EX_NOINPUT
     assert p.stdout == ""
     assert p.stderr.strip() == "mail2alert: %s: No such file or directory" % missing
 
@@ -594,9 +626,9 @@ def test_help(mail2alert_bin):
     (["-n"], "requires an argument"),
     (["-t", "extra-operand"], 'unexpected argument "extra-operand"'),
 ])
-def test_bad_command_line_exits_1(mail2alert_bin, args, message):
+def test_bad_command_line_exits_ex_usage(mail2alert_bin, args, message):
     p = run(mail2alert_bin, *args)
-    assert p.returncode == 1
+    assert p.returncode == 64           # EX_USAGE
     assert p.stdout == ""
     assert message in p.stderr
     assert "usage: mail2alert" in p.stderr
@@ -686,7 +718,7 @@ def test_import_old_readme_example(mail2alert_bin, gocd, test_dir):
     assert p.returncode == 0, p.stderr
     assert p.stderr == ""
     conf_text = p.stdout
-    conf = write(os.path.join(test_dir, "imported.conf"), conf_text)
+    conf = write(os.path.join(test_dir, "imported.conf"), on_this_machine(conf_text, test_dir))
 
     c = run(mail2alert_bin, "-t", "-c", conf)
     assert c.returncode == 0, c.stderr
@@ -773,7 +805,7 @@ def test_import_early_spellings(mail2alert_bin, gocd, test_dir):
     assert 'messages-we-want = { to = "mail2alert@example.com"; };' in conf_text
     assert "message-we-want" not in conf_text.replace("messages-we-want", "")
     assert "rcpt" not in conf_text
-    conf = write(os.path.join(test_dir, "imported.conf"), conf_text)
+    conf = write(os.path.join(test_dir, "imported.conf"), on_this_machine(conf_text, test_dir))
     c = run(mail2alert_bin, "-t", "-c", conf)
     assert c.returncode == 0, c.stderr
     r = run(mail2alert_bin, "-r", "-j", "-c", conf)
@@ -805,7 +837,7 @@ def test_import_keeps_environment_references(mail2alert_bin, gocd, test_dir):
     env.pop("GOPASS", None)
     c = subprocess.run([mail2alert_bin, "-t", "-c", conf], stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, universal_newlines=True, env=env, timeout=30)
-    assert c.returncode == 1 and "environment variable GOUSER is not set" in c.stderr
+    assert c.returncode == 78 and "environment variable GOUSER is not set" in c.stderr
     r = run(mail2alert_bin, "-r", "-j", "-c", conf, env={"GOUSER": "olle", "GOPASS": "pelle"})
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)[0]["source"] == "GoCD (%s)" % gocd.url

@@ -1,5 +1,7 @@
-"""`mail2alert -t -c FILE` (SPEC 4, 7): exit 0 for a good config; exit 1
-with `FILE:LINE: KEY: message` on stderr for a bad one; no network."""
+"""`mail2alert -t -c FILE` (SPEC 4, 7): exit 0 for a good config; exit 78
+(EX_CONFIG) with `FILE:LINE: KEY: message` on stderr for a bad one, or
+`FILE: KEY ...: message` for what would fail at start (socket spec, user,
+files); no network."""
 
 import os
 import re
@@ -46,6 +48,7 @@ managers = (
 );
 """
 
+EX_CONFIG = 78
 ENV = {"SLACK_TOKEN": "xoxb-test", "GOUSER": "bot", "GOPASS": "pw"}
 
 
@@ -122,11 +125,11 @@ def assert_names_file_and_line(path, err, line, slack=0):
 
 
 @pytest.mark.parametrize("case", BAD, ids=[b[0] for b in BAD])
-def test_bad_config_exits_1_naming_file_and_line(config_check, quiet_gocd, case):
+def test_bad_config_exits_ex_config_naming_file_and_line(config_check, quiet_gocd, case):
     name, old, new, tokens = case
     text, line = _bad_text(old, new)
     path, rc, out, err = config_check(text, gocd_url=quiet_gocd.url, env=ENV)
-    assert rc == 1, "rc=%r for %s\nstdout: %s\nstderr: %s" % (rc, name, out, err)
+    assert rc == EX_CONFIG, "rc=%r for %s\nstdout: %s\nstderr: %s" % (rc, name, out, err)
     assert_names_file_and_line(path, err, line, slack=1 if name == "syntax-error" else 0)
     if tokens:
         assert any(t in err for t in tokens), \
@@ -136,7 +139,7 @@ def test_bad_config_exits_1_naming_file_and_line(config_check, quiet_gocd, case)
 def test_missing_config_file(mail2alert_bin, test_dir):
     path = os.path.join(test_dir, "does-not-exist.conf")
     rc, out, err = check_config(mail2alert_bin, path)
-    assert rc == 1
+    assert rc == EX_CONFIG
     assert "does-not-exist.conf" in err
 
 
@@ -144,7 +147,7 @@ def test_error_inside_later_manager_names_its_line(config_check, quiet_gocd):
     text, line = _bad_text('args = ["server", "backup"]; };',
                            'args = ["server", "backup"]; bogus = 1; };')
     path, rc, out, err = config_check(text, gocd_url=quiet_gocd.url, env=ENV)
-    assert rc == 1
+    assert rc == EX_CONFIG
     assert_names_file_and_line(path, err, line)
     assert "bogus" in err
 
@@ -166,3 +169,102 @@ def test_fifo_for_config_or_secret_is_refused_not_waited_on(mail2alert_bin, conf
     rc, out, err = check_config(mail2alert_bin, conf_fifo)
     assert rc != 0
     assert "%s: cannot open: not a regular file" % conf_fifo in err
+
+
+# ------------------------------------------------------------------ what fails at start
+# -t also checks what the text cannot say: the socket as libmilter reads it,
+# that user and socket-group exist, that the files can be used by the user
+# the daemon runs as.  Messages are "FILE: KEY ...: what" (no line).
+
+def _check_with(config_check, quiet_gocd, old, new, env=ENV):
+    text, _ = _bad_text(old, new)
+    return config_check(text, gocd_url=quiet_gocd.url, env=env)
+
+
+def test_postfix_socket_spelling_refused_with_hint(config_check, quiet_gocd):
+    """Postfix writes inet:127.0.0.1:8895; libmilter would read that as
+    port 127 on every address."""
+    path, rc, out, err = _check_with(config_check, quiet_gocd, 'socket = "@SOCKET@";',
+                                     'socket = "inet:127.0.0.1:8895";')
+    assert rc == EX_CONFIG and out == ""
+    errors = [l for l in err.splitlines() if not l.startswith("mail2alert: warning: ")]
+    assert errors == ['mail2alert: %s: socket "inet:127.0.0.1:8895" is Postfix\'s spelling '
+                      '(inet:HOST:PORT); libmilter\'s is "inet:8895@127.0.0.1"' % path], err
+
+
+@pytest.mark.parametrize("spec,message", [
+    ("tcp:8895", 'socket "tcp:8895": unknown type "tcp"; use unix:/PATH, inet:PORT@HOST '
+                 'or inet6:PORT@HOST'),
+    ("inet:88x95@127.0.0.1", '"88x95" is not a port'),
+    ("inet:0@127.0.0.1", '"0" is not a port'),
+    ("inet:8895@", "no host after @"),
+    ("inet:8895@[::1]", '"[::1]" is not an IPv4 address'),
+    ("inet6:[::1]:8895", "libmilter's is \"inet6:8895@[::1]\""),
+    ("unix:relative.sock", "the path must be absolute"),
+    ("unix:/nonexistent-m2a/milter.sock", "directory /nonexistent-m2a does not exist"),
+    ("unix:/" + "x" * 120, "path longer than 107 bytes"),
+])
+def test_bad_socket_specs_refused(config_check, quiet_gocd, spec, message):
+    path, rc, out, err = _check_with(config_check, quiet_gocd, 'socket = "@SOCKET@";',
+                                     'socket = "%s";' % spec)
+    assert rc == EX_CONFIG, err
+    assert err.startswith("mail2alert: %s: socket" % path) and message in err, err
+
+
+@pytest.mark.parametrize("spec", ["inet:8895", "inet:8895@127.0.0.1", "inet:8895@localhost",
+                                  "inet:smtp@[127.0.0.1]", "inet6:8895@::1",
+                                  "inet6:8895@[::1]", "unix:@DIR@/m.sock",
+                                  "local:@DIR@/m.sock", "@DIR@/m.sock"])
+def test_good_socket_specs_accepted(config_check, quiet_gocd, spec):
+    path, rc, out, err = _check_with(config_check, quiet_gocd, 'socket = "@SOCKET@";',
+                                     'socket = "%s";' % spec)
+    assert rc == 0, err
+
+
+def test_unknown_user_and_group_refused(config_check, quiet_gocd):
+    text, _ = _bad_text('user = "nobody";',
+                        'user = "m2a-no-such-user"; socket-group = "m2a-no-such-group";')
+    path, rc, out, err = config_check(text, gocd_url=quiet_gocd.url, env=ENV)
+    assert rc == EX_CONFIG and out == ""
+    assert err.splitlines() == [
+        'mail2alert: %s: user "m2a-no-such-user" does not exist' % path,
+        'mail2alert: %s: socket-group "m2a-no-such-group" does not exist' % path,
+    ], err
+
+
+def test_files_checked_as_the_daemons_user(config_check, quiet_gocd, test_dir):
+    """As root with user = "nobody": a ca-file only root can read is an
+    error (every poll would fail); a passwd-file only root can read and a
+    state-file directory nobody cannot write are warnings (the daemon
+    starts, reloads and saves fail); a missing state directory is an
+    error."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to check as another user")
+    ca = os.path.join(test_dir, "ca.pem")
+    secret = os.path.join(test_dir, "gocd.passwd")
+    for p in (ca, secret):
+        with open(p, "w") as f:
+            f.write("x\n")
+        os.chmod(p, 0o600)
+    text = (GOOD.replace('user = "$GOUSER"; passwd = "$GOPASS";',
+                         'user = "$GOUSER"; passwd-file = "%s"; ca-file = "%s";' % (secret, ca)))
+    path, rc, out, err = config_check(text, gocd_url=quiet_gocd.url, env=ENV)
+    assert rc == EX_CONFIG, err
+    lines = [l for l in err.splitlines() if "can be read by group or others" not in l]
+    assert lines == [
+        "mail2alert: %s: ca-file %s: nobody cannot read it: Permission denied; "
+        "every poll of GoCD would fail" % (path, ca),
+        "mail2alert: warning: %s: passwd-file %s: nobody cannot read it: Permission denied; "
+        "every reload would fail" % (path, secret),
+        "mail2alert: warning: %s: state-file %s/state.json: nobody cannot write directory "
+        "%s: Permission denied; the stage states and unsent Slack posts would not be saved"
+        % (path, test_dir, test_dir),
+    ], err
+
+    os.chmod(ca, 0o644)
+    path, rc, out, err = config_check(text.replace("@DIR@/state.json", "@DIR@/no/state.json"),
+                                      gocd_url=quiet_gocd.url, env=ENV)
+    assert rc == EX_CONFIG, err
+    assert ("mail2alert: %s: state-file %s/no/state.json: directory %s/no does not exist"
+            % (path, test_dir, test_dir)) in err.splitlines(), err
+    assert "ca-file" not in err

@@ -13,6 +13,8 @@ import subprocess
 
 import pytest
 
+from tests.system.m2a_helpers import on_this_machine
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MAN = os.path.join(REPO, "man", "mail2alert.conf.5")
 IMPORTER = os.path.join(REPO, "packaging", "mail2alert-import")
@@ -226,6 +228,6 @@ def test_importer_carries_every_key_the_python_tool_had(keys, mail2alert_bin, te
     assert not lost, "mail2alert-import does not carry %s:\n%s" % (lost, p.stdout)
     conf = os.path.join(test_dir, "mail2alert.conf")
     with open(conf, "w") as f:
-        f.write(p.stdout)
+        f.write(on_this_machine(p.stdout, test_dir))
     t = run(mail2alert_bin, "-t", "-c", conf, env={"IMPORTED_PASSWD": "pw"})
     assert t.returncode == 0, t.stderr + p.stdout

@@ -28,7 +28,7 @@ import pytest
 import yaml
 
 from tests.lab import plain_mail, stage_mail
-from tests.system.m2a_helpers import TRIGGER
+from tests.system.m2a_helpers import TRIGGER, on_this_machine
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 IMPORTER = os.path.join(REPO, "packaging", "mail2alert-import")
@@ -65,7 +65,8 @@ def imported(gocd, test_dir):
     assert p.stderr == ""
     assert 'url = "http://localhost:8080/go";' in p.stdout
     conf = write(os.path.join(test_dir, "imported.conf"),
-                 p.stdout.replace("http://localhost:8080/go", gocd.url))
+                 on_this_machine(p.stdout.replace("http://localhost:8080/go", gocd.url),
+                                 test_dir))
     return conf, p.stdout
 
 
@@ -146,6 +147,7 @@ def test_every_config_key_carries_over(mail2alert_bin, gocd, test_dir):
     spec = importlib.util.module_from_spec(importlib.util.spec_from_loader(loader.name, loader))
     loader.exec_module(spec)
     secret = write(os.path.join(test_dir, "token"), "t0k3n\n")
+    os.chmod(secret, 0o600)
     everything = {
         "socket": "inet:8895@127.0.0.1", "user": "mail2alert", "socket-group": "root",
         "socket-mode": "0660", "allow-root": True,
@@ -183,7 +185,7 @@ def test_every_config_key_carries_over(mail2alert_bin, gocd, test_dir):
             ["owner", "events", "function", "args", "channel"]:
         assert re.search(r"(^|[ {])%s = " % re.escape(key), text, re.M), (key, text)
     assert "allow-root = true;" in text and "body-limit = 65536;" in text
-    conf = write(os.path.join(test_dir, "everything.conf"), text)
+    conf = write(os.path.join(test_dir, "everything.conf"), on_this_machine(text, test_dir))
     c = run([mail2alert_bin, "-t", "-c", conf], env={"SLACK_TOKEN": "xoxb-1"})
     assert c.returncode == 0, c.stderr
 
@@ -199,7 +201,7 @@ def test_slack_actions_need_the_imported_token(mail2alert_bin, test_dir):
     yml = write(os.path.join(test_dir, "configuration.yml"), yaml.safe_dump(old))
     p = run([IMPORTER, yml])
     assert p.returncode == 0, p.stderr
-    conf = write(os.path.join(test_dir, "slack.conf"), p.stdout)
+    conf = write(os.path.join(test_dir, "slack.conf"), on_this_machine(p.stdout, test_dir))
     c = run([mail2alert_bin, "-t", "-c", conf], env={"SLACK_TOKEN": "xoxb-imported"})
     assert c.returncode == 0, c.stderr
 
@@ -218,7 +220,7 @@ def test_python_regex_copied_as_written(mail2alert_bin, gocd, test_dir):
     p = run([IMPORTER, yml])
     assert p.returncode == 0, p.stderr
     assert r'args = ["(\\w+)-release-\\d+", "my-group"];' in p.stdout
-    conf = write(os.path.join(test_dir, "regex.conf"), p.stdout)
+    conf = write(os.path.join(test_dir, "regex.conf"), on_this_machine(p.stdout, test_dir))
     # Python: re.search finds ppp-release-12, group(1) is ppp, in my-group
     _, result = dry_run(mail2alert_bin, conf, test_dir,
                         stage_mail("ppp-release-12", "build", "broken"), GOCD)

@@ -183,16 +183,16 @@ def test_drops_privileges_to_user(groups, milter, mta, sink, test_user):
     assert routed_to(mta, sink) == ["b@example.com"]
 
 
-@pytest.mark.parametrize("extra,message", [
+@pytest.mark.parametrize("extra,message,code", [
     ("allow-root = false;", r"error: refusing to handle mail as root: set user = "
-                            r"\"mail2alert\" \(or allow-root = true\) in %(path)s"),
-    ("", r"error: refusing to handle mail as root"),
+                            r"\"mail2alert\" \(or allow-root = true\) in %(path)s", 77),
+    ("", r"error: refusing to handle mail as root", 77),
     ('user = "m2a-no-such-user";\nallow-root = false;',
-     r"error: user \"m2a-no-such-user\" does not exist"),
+     r"error: %(path)s: user \"m2a-no-such-user\" does not exist", 78),
 ], ids=["allow-root-false", "allow-root-absent", "unknown-user"])
-def test_refuses_to_run_as_root(mail2alert_bin, gocd, test_dir, extra, message):
-    """Started by root without `user`: exit 1 at once, saying why, and not
-    left listening.  Run directly, not through the milter factory (which
+def test_refuses_to_run_as_root(mail2alert_bin, gocd, test_dir, extra, message, code):
+    """Started by root without `user`: exit EX_NOPERM (77) at once, saying
+    why, and not left listening; an unknown user is EX_CONFIG (78).  Run directly, not through the milter factory (which
     would add allow-root = true and wait for readiness)."""
     if os.geteuid() != 0:
         pytest.skip("needs root")
@@ -214,7 +214,7 @@ def test_refuses_to_run_as_root(mail2alert_bin, gocd, test_dir, extra, message):
         out, _ = proc.communicate()
         pytest.fail("mail2alert kept running as root for 10s; output:\n%s" % out)
     assert time.monotonic() - start < 5
-    assert proc.returncode == 1, out
+    assert proc.returncode == code, out
     assert re.search(message % {"path": re.escape(path)}, out), out
     assert "starting:" not in out
     assert refused(port)
@@ -259,8 +259,9 @@ def _listening_pids(port):
 
 
 def test_daemon_mode_exit_status_says_whether_it_started(mail2alert_bin, gocd, test_dir):
-    """Without -f the command returns once the daemon listens (0), or 1 when
-    it could not start: init scripts rely on that."""
+    """Without -f the command returns once the daemon listens (0), or with
+    EX_UNAVAILABLE (69) and the reason on stderr when it could not listen:
+    init scripts and admins at a terminal rely on that."""
     port = free_port()
     conf = os.path.join(test_dir, "daemon.conf")
     with open(conf, "w") as f:
@@ -274,7 +275,10 @@ def test_daemon_mode_exit_status_says_whether_it_started(mail2alert_bin, gocd, t
         assert pids, "the daemon is not listening on %d after its parent exited 0" % port
         # the same port again: the second daemon cannot listen and must say so
         second = subprocess.run([mail2alert_bin, "-c", conf], capture_output=True, timeout=20)
-        assert second.returncode == 1
+        assert second.returncode == 69, second.stderr
+        assert ("mail2alert: error: cannot listen on inet:%d@127.0.0.1: Address already in use"
+                % port) in second.stderr.decode(), second.stderr
+        assert first.stderr == b"" and first.stdout == b""
         assert _listening_pids(port) == pids
     finally:
         for pid in pids:

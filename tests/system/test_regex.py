@@ -7,6 +7,9 @@ routed with -r against a GoCD stand-in, as an admin migrating would.
 import os
 import re
 import subprocess
+from os import EX_CONFIG
+
+from tests.system.m2a_helpers import on_this_machine
 
 REGEX_CONFIG = r"""
 socket = "inet:8895@127.0.0.1";
@@ -68,7 +71,7 @@ def test_regex_that_does_not_compile_names_file_line_and_key(mail2alert_bin, goc
                                                              test_dir):
     path, line = config(test_dir, gocd.url, r"(\\w+-release-\\d+")
     p = run(mail2alert_bin, "-t", "-c", path)
-    assert p.returncode == 1 and p.stdout == ""
+    assert p.returncode == EX_CONFIG and p.stdout == ""
     assert re.match(r"mail2alert: %s:%d: managers\[0\]\.rules\[0\]\.filter\.args: "
                     r"regex \"\(\\w\+-release-\\d\+\" does not compile: .*missing closing "
                     r"parenthesis" % (re.escape(path), line), p.stderr), p.stderr
@@ -84,7 +87,7 @@ def test_costly_regex_refused_by_check(mail2alert_bin, gocd, test_dir):
                        ("(a{1,1000})", "repeats 1000 times, at most 255")]:
         path, line = config(test_dir, gocd.url, regex)
         p = run(mail2alert_bin, "-t", "-c", path)
-        assert p.returncode == 1 and p.stdout == "", (regex, p)
+        assert p.returncode == EX_CONFIG and p.stdout == "", (regex, p)
         assert p.stderr.startswith("mail2alert: %s:%d: managers[0].rules[0].filter.args: "
                                    "regex \"" % (path, line)), p.stderr
         assert ("is too costly: " + why) in p.stderr, p.stderr
@@ -128,7 +131,7 @@ def test_python_rule_imports_and_means_what_it_meant(mail2alert_bin, gocd, test_
     assert r'"(\\w+)-release-\\d+"' in p.stdout
     conf = os.path.join(test_dir, "mail2alert.conf")
     with open(conf, "w") as f:
-        f.write(p.stdout)
+        f.write(on_this_machine(p.stdout, test_dir))
     env = dict(os.environ, SLACK_TOKEN="xoxb-imported")
     gocd.set_groups({"apps": ["myapp"], "releases": ["myapp-release-12", "myapp-release-d"]})
     t = subprocess.run([mail2alert_bin, "-t", "-c", conf], env=env, stdout=subprocess.PIPE,

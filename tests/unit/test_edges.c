@@ -23,12 +23,12 @@ static void
 test_status_after(void **state)
 {
 	(void)state;
-	assert_int_equal(stage_status_after(EVENT_PASSES), STAGE_SUCCESS);
-	assert_int_equal(stage_status_after(EVENT_FIXED), STAGE_SUCCESS);
-	assert_int_equal(stage_status_after(EVENT_FAILS), STAGE_FAILURE);
-	assert_int_equal(stage_status_after(EVENT_BREAKS), STAGE_FAILURE);
-	assert_int_equal(stage_status_after(EVENT_CANCELLED), STAGE_UNKNOWN);
-	assert_int_equal(stage_status_after(EVENT_NONE), STAGE_UNKNOWN);
+	assert_int_equal(event_status_after(EVENT_PASSES), STAGE_SUCCESS);
+	assert_int_equal(event_status_after(EVENT_FIXED), STAGE_SUCCESS);
+	assert_int_equal(event_status_after(EVENT_FAILS), STAGE_FAILURE);
+	assert_int_equal(event_status_after(EVENT_BREAKS), STAGE_FAILURE);
+	assert_int_equal(event_status_after(EVENT_CANCELLED), STAGE_UNKNOWN);
+	assert_int_equal(event_status_after(EVENT_NONE), STAGE_UNKNOWN);
 }
 
 static void
@@ -36,35 +36,35 @@ test_unknown_previous_keeps_parsed(void **state)
 {
 	(void)state;
 	for (size_t i = 0; i < NEVENTS; i++)
-		assert_int_equal(edge_detect(STAGE_UNKNOWN, all_events[i]), all_events[i]);
+		assert_int_equal(event_edge_detect(STAGE_UNKNOWN, all_events[i]), all_events[i]);
 }
 
 static void
 test_after_success(void **state)
 {
 	(void)state;
-	assert_int_equal(edge_detect(STAGE_SUCCESS, EVENT_NONE), EVENT_NONE);
-	assert_int_equal(edge_detect(STAGE_SUCCESS, EVENT_PASSES), EVENT_PASSES);
+	assert_int_equal(event_edge_detect(STAGE_SUCCESS, EVENT_NONE), EVENT_NONE);
+	assert_int_equal(event_edge_detect(STAGE_SUCCESS, EVENT_PASSES), EVENT_PASSES);
 	/* "failed" after a success is a BREAKS */
-	assert_int_equal(edge_detect(STAGE_SUCCESS, EVENT_FAILS), EVENT_BREAKS);
-	assert_int_equal(edge_detect(STAGE_SUCCESS, EVENT_BREAKS), EVENT_BREAKS);
+	assert_int_equal(event_edge_detect(STAGE_SUCCESS, EVENT_FAILS), EVENT_BREAKS);
+	assert_int_equal(event_edge_detect(STAGE_SUCCESS, EVENT_BREAKS), EVENT_BREAKS);
 	/* expected PASSES is neither BREAKS nor FIXED: the parsed event stands */
-	assert_int_equal(edge_detect(STAGE_SUCCESS, EVENT_FIXED), EVENT_FIXED);
-	assert_int_equal(edge_detect(STAGE_SUCCESS, EVENT_CANCELLED), EVENT_CANCELLED);
+	assert_int_equal(event_edge_detect(STAGE_SUCCESS, EVENT_FIXED), EVENT_FIXED);
+	assert_int_equal(event_edge_detect(STAGE_SUCCESS, EVENT_CANCELLED), EVENT_CANCELLED);
 }
 
 static void
 test_after_failure(void **state)
 {
 	(void)state;
-	assert_int_equal(edge_detect(STAGE_FAILURE, EVENT_NONE), EVENT_NONE);
+	assert_int_equal(event_edge_detect(STAGE_FAILURE, EVENT_NONE), EVENT_NONE);
 	/* "passed" after a failure is a FIXED */
-	assert_int_equal(edge_detect(STAGE_FAILURE, EVENT_PASSES), EVENT_FIXED);
-	assert_int_equal(edge_detect(STAGE_FAILURE, EVENT_FAILS), EVENT_FAILS);
+	assert_int_equal(event_edge_detect(STAGE_FAILURE, EVENT_PASSES), EVENT_FIXED);
+	assert_int_equal(event_edge_detect(STAGE_FAILURE, EVENT_FAILS), EVENT_FAILS);
 	/* expected FAILS is neither BREAKS nor FIXED: the parsed event stands */
-	assert_int_equal(edge_detect(STAGE_FAILURE, EVENT_BREAKS), EVENT_BREAKS);
-	assert_int_equal(edge_detect(STAGE_FAILURE, EVENT_FIXED), EVENT_FIXED);
-	assert_int_equal(edge_detect(STAGE_FAILURE, EVENT_CANCELLED), EVENT_CANCELLED);
+	assert_int_equal(event_edge_detect(STAGE_FAILURE, EVENT_BREAKS), EVENT_BREAKS);
+	assert_int_equal(event_edge_detect(STAGE_FAILURE, EVENT_FIXED), EVENT_FIXED);
+	assert_int_equal(event_edge_detect(STAGE_FAILURE, EVENT_CANCELLED), EVENT_CANCELLED);
 }
 
 static void
@@ -90,16 +90,16 @@ test_names(void **state)
 	assert_false(event_from_name("", &e));
 	assert_false(event_from_name("BREAK", &e));
 
-	assert_string_equal(stage_status_name(STAGE_UNKNOWN), "unknown");
-	assert_string_equal(stage_status_name(STAGE_SUCCESS), "success");
-	assert_string_equal(stage_status_name(STAGE_FAILURE), "failure");
-	assert_true(stage_status_from_name("failure", &s));
+	assert_string_equal(event_status_name(STAGE_UNKNOWN), "unknown");
+	assert_string_equal(event_status_name(STAGE_SUCCESS), "success");
+	assert_string_equal(event_status_name(STAGE_FAILURE), "failure");
+	assert_true(event_status_from_name("failure", &s));
 	assert_int_equal(s, STAGE_FAILURE);
-	assert_true(stage_status_from_name("success", &s));
+	assert_true(event_status_from_name("success", &s));
 	assert_int_equal(s, STAGE_SUCCESS);
-	assert_true(stage_status_from_name("unknown", &s));
+	assert_true(event_status_from_name("unknown", &s));
 	assert_int_equal(s, STAGE_UNKNOWN);
-	assert_false(stage_status_from_name("Success", &s));
+	assert_false(event_status_from_name("Success", &s));
 }
 
 static void
@@ -173,7 +173,7 @@ test_table_seed(void **state)
 	assert_false(seed(&t, "api", "test", STAGE_FAILURE));
 	assert_int_equal(stage_table_get(&t, "api", "test"), STAGE_SUCCESS);
 	/* also "unknown", recorded after a CANCELLED mail */
-	stage_table_set(&t, "api", "deploy", stage_status_after(EVENT_CANCELLED));
+	stage_table_set(&t, "api", "deploy", event_status_after(EVENT_CANCELLED));
 	assert_false(seed(&t, "api", "deploy", STAGE_FAILURE));
 	assert_int_equal(stage_table_get(&t, "api", "deploy"), STAGE_UNKNOWN);
 	/* mail after a seed replaces the seeded state */
@@ -187,10 +187,10 @@ static enum gocd_event
 receive(struct stage_table *t, const char *pipeline, const char *stage,
     enum gocd_event parsed)
 {
-	enum gocd_event final = edge_detect(stage_table_get(t, pipeline, stage),
+	enum gocd_event final = event_edge_detect(stage_table_get(t, pipeline, stage),
 	    parsed);
 
-	stage_table_set(t, pipeline, stage, stage_status_after(final));
+	stage_table_set(t, pipeline, stage, event_status_after(final));
 	return final;
 }
 

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "gocd_subject.h"
+#include "mime_body.h"
 #include "mime_text.h"
 
 /* Strict UTF-8 check (no overlongs, surrogates or values past U+10FFFF). */
@@ -51,11 +52,11 @@ valid_utf8(const char *str)
 	return true;
 }
 
-/* header_decode of a C string, compared with expect; also checks UTF-8. */
+/* mime_decode_header of a C string, compared with expect; also checks UTF-8. */
 static void
 expect_header(const char *raw, const char *expect)
 {
-	char *got = header_decode(raw, strlen(raw));
+	char *got = mime_decode_header(raw, strlen(raw));
 
 	assert_non_null(got);
 	assert_string_equal(got, expect);
@@ -68,7 +69,7 @@ expect_qp(const char *in, bool in_header, const char *expect, size_t expect_len)
 {
 	struct strbuf sb = STRBUF_INIT;
 
-	qp_decode(&sb, in, strlen(in), in_header);
+	mime_qp_decode(&sb, in, strlen(in), in_header);
 	assert_int_equal(sb.len, expect_len);
 	if (expect_len)
 		assert_memory_equal(sb.data, expect, expect_len);
@@ -80,7 +81,7 @@ expect_base64(const char *in, const char *expect, size_t expect_len)
 {
 	struct strbuf sb = STRBUF_INIT;
 
-	base64_decode(&sb, in, strlen(in));
+	mime_base64_decode(&sb, in, strlen(in));
 	assert_int_equal(sb.len, expect_len);
 	if (expect_len)
 		assert_memory_equal(sb.data, expect, expect_len);
@@ -93,7 +94,7 @@ expect_charset(const char *charset, const char *bytes, size_t len,
 {
 	struct strbuf sb = STRBUF_INIT;
 
-	charset_to_utf8(&sb, charset, bytes, len);
+	mime_charset_to_utf8(&sb, charset, bytes, len);
 	assert_string_equal(strbuf_str(&sb), expect);
 	assert_int_equal(sb.len, strlen(expect));
 	assert_true(valid_utf8(strbuf_str(&sb)));
@@ -236,8 +237,8 @@ test_invalid_utf8_becomes_latin1(void **state)
 	/* an encoded-word that claims UTF-8 but is not */
 	expect_header("=?utf-8?q?caf=E9?=", "caf\xc3\xa9");
 	expect_header("=?utf-8?b?/w==?=", "\xc3\xbf");
-	/* unknown charsets are read as UTF-8, repaired */
-	expect_header("=?koi8-r?q?abc=FF?=", "abc\xc3\xbf");
+	/* charsets iconv does not know are read as UTF-8, repaired */
+	expect_header("=?x-unknown?q?abc=FF?=", "abc\xc3\xbf");
 }
 
 static void
@@ -253,7 +254,7 @@ test_realistic_gocd_subjects(void **state)
 	expect_header("Stage [my-very-long-pipeline-name/1234/build-and-test/1] is\r\n broken",
 	    expect);
 	/* Q-encoded and folded between two encoded-words */
-	got = header_decode(
+	got = mime_decode_header(
 	    "=?UTF-8?Q?Stage_[my-very-long-pipeline-name/1234/build-and-test/1]?=\r\n"
 	    " =?UTF-8?Q?_is_broken?=", 93);
 	assert_string_equal(got, expect);
@@ -275,14 +276,14 @@ test_header_decode_uses_len(void **state)
 	char *got;
 
 	(void)state;
-	got = header_decode("abcdef", 3);
+	got = mime_decode_header("abcdef", 3);
 	assert_string_equal(got, "abc");
 	free(got);
 	/* an encoded-word cut by len is text */
-	got = header_decode("=?utf-8?q?ab?=", 12);
+	got = mime_decode_header("=?utf-8?q?ab?=", 12);
 	assert_string_equal(got, "=?utf-8?q?ab");
 	free(got);
-	got = header_decode("", 0);
+	got = mime_decode_header("", 0);
 	assert_string_equal(got, "");
 	free(got);
 }
@@ -351,6 +352,87 @@ test_charset_to_utf8(void **state)
 	expect_charset("x-unknown", "\xc3\xa9\xe9", 3, "\xc3\xa9\xc3\xa9");
 }
 
+/* Issue 11 point 6: charsets the old hand-written table got wrong. */
+static void
+test_iconv_charsets_in_subjects(void **state)
+{
+	(void)state;
+	/* ISO-8859-15 0xA4 is the euro sign, not ISO-8859-1's currency sign */
+	expect_header("=?iso-8859-15?Q?=A4?=", "\xe2\x82\xac");
+	expect_header("=?ISO-8859-15?q?Gr=FC=DFe_=A4?=", "Gr\xc3\xbc\xc3\x9f" "e \xe2\x82\xac");
+	/* KOI8-R "Сборка сломана" (build broken), B- and Q-encoded */
+	expect_header("=?koi8-r?B?88LP0svBINPMz83BzsE=?=",
+	    "\xd0\xa1\xd0\xb1\xd0\xbe\xd1\x80\xd0\xba\xd0\xb0 "
+	    "\xd1\x81\xd0\xbb\xd0\xbe\xd0\xbc\xd0\xb0\xd0\xbd\xd0\xb0");
+	expect_header("Re: =?KOI8-R?Q?=F3=CC=CF=CD=C1=CE=C1?= [x]",
+	    "Re: \xd0\xa1\xd0\xbb\xd0\xbe\xd0\xbc\xd0\xb0\xd0\xbd\xd0\xb0 [x]");
+	/* ISO-2022-JP (stateful: ESC $ B ... ESC ( B) "ビルド失敗" (build failed) */
+	expect_header("=?ISO-2022-JP?B?GyRCJVMlayVJPDpHVBsoQg==?=",
+	    "\xe3\x83\x93\xe3\x83\xab\xe3\x83\x89\xe5\xa4\xb1\xe6\x95\x97");
+	expect_header("Stage =?iso-2022-jp?B?GyRCJVMlayVJPDpHVBsoQg==?= now",
+	    "Stage \xe3\x83\x93\xe3\x83\xab\xe3\x83\x89\xe5\xa4\xb1\xe6\x95\x97 now");
+}
+
+static void
+test_iconv_invalid_and_bounded(void **state)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	(void)state;
+	/* a byte Shift_JIS does not have: U+FFFD, and the rest goes on */
+	expect_charset("shift_jis", "\x83r\xff\x83h", 5,
+	    "\xe3\x83\x93\xef\xbf\xbd\xe3\x83\x89");
+	/* a Shift_JIS character cut short at the end is one U+FFFD */
+	expect_charset("shift_jis", "\x83r\x83", 3, "\xe3\x83\x93\xef\xbf\xbd");
+	/* UTF-8 in a part labelled with another charset is kept */
+	expect_charset("iso-2022-jp", "caf\xc3\xa9", 5, "caf\xc3\xa9");
+	/* charset names are not paths or iconv suffixes: read as UTF-8 */
+	expect_charset("latin1//TRANSLIT", "\xe9", 1, "\xc3\xa9");
+	expect_charset("../../x", "\xe9", 1, "\xc3\xa9");
+	expect_charset("", "\xe9", 1, "\xc3\xa9");
+	/* never more than 3 bytes out for a byte in, whatever the charset */
+	static const char *const cs[] = { "UTF-16", "UTF-7", "TSCII", "GB18030",
+	    "koi8-r", "ISO-2022-JP", "BIG5" };
+	for (size_t i = 0; i < sizeof(cs) / sizeof(cs[0]); i++) {
+		char in[256];
+
+		for (size_t j = 0; j < sizeof(in); j++)
+			in[j] = (char)(255 - j);
+		mime_charset_to_utf8(&sb, cs[i], in, sizeof(in));
+		assert_true(sb.len <= 3 * sizeof(in));
+		assert_true(valid_utf8(strbuf_str(&sb)));	/* up to a NUL */
+		strbuf_reset(&sb);
+	}
+	strbuf_free(&sb);
+}
+
+static void
+test_body_in_other_charsets(void **state)
+{
+	static const char multipart[] =
+	    "--b\r\nContent-Type: text/plain; charset=ISO-8859-15\r\n"
+	    "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+	    "Co=FBt: 5 =A4\r\n--b--\r\n";
+	char *text;
+
+	(void)state;
+	/* KOI8-R, 8bit */
+	text = mime_body_text("text/plain; charset=\"koi8-r\"", "8bit",
+	    "\xf3\xcc\xcf\xcd\xc1\xce\xc1\r\n", 9, 1000);
+	assert_string_equal(text,
+	    "\xd0\xa1\xd0\xbb\xd0\xbe\xd0\xbc\xd0\xb0\xd0\xbd\xd0\xb0\n");
+	free(text);
+	/* ISO-8859-15, quoted-printable, in a multipart */
+	text = mime_body_text("multipart/alternative; boundary=b", NULL, multipart,
+	    strlen(multipart), 1000);
+	assert_string_equal(text, "Co\xc3\xbbt: 5 \xe2\x82\xac");
+	free(text);
+	/* Shift_JIS, base64, cut at the limit on a character boundary */
+	text = mime_body_text("text/plain; charset=Shift_JIS", "base64", "g3KDi4No", 8, 7);
+	assert_string_equal(text, "\xe3\x83\x93\xe3\x83\xab");
+	free(text);
+}
+
 int
 main(void)
 {
@@ -368,6 +450,9 @@ main(void)
 		cmocka_unit_test(test_qp_decode),
 		cmocka_unit_test(test_base64_decode),
 		cmocka_unit_test(test_charset_to_utf8),
+		cmocka_unit_test(test_iconv_charsets_in_subjects),
+		cmocka_unit_test(test_iconv_invalid_and_bounded),
+		cmocka_unit_test(test_body_in_other_charsets),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
