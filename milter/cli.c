@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "address.h"
+#include "chat_target.h"
 #include "cli.h"
 #include "disposition.h"
 #include "eml.h"
@@ -131,6 +132,17 @@ print_report_text(const cJSON *report, const char *source)
 	strbuf_free(&sb);
 }
 
+void
+cli_print_destinations(const struct config *config, bool lookups_only)
+{
+	struct strbuf lines = STRBUF_INIT;
+
+	chat_describe_destinations(&lines, config, lookups_only);
+	if (lines.len > 0)
+		printf("chat destinations:\n%s", lines.data);
+	strbuf_free(&lines);
+}
+
 int
 cli_report(const struct config *config, bool json)
 {
@@ -177,6 +189,8 @@ cli_report(const struct config *config, bool json)
 
 		printf("%s\n", text);
 		free(text);
+	} else {
+		cli_print_destinations(config, false);
 	}
 	cJSON_Delete(all);
 	return rc;
@@ -220,6 +234,33 @@ outcome_text(const struct disposition *d, const struct config *config,
 	return "";
 }
 
+/*
+ * How a post of action a would go, for -n: ", webhook" for a Slack
+ * webhook, ", mattermost webhook" for chat:NAME, and for Slack users
+ * looked up by name or address, that the lookup happens at run time.
+ */
+static const char *
+post_via(const struct config *config, const struct action *a, char *via, size_t len)
+{
+	const struct chat_webhook *hook;
+
+	if (a->kind == ACTION_CHAT) {
+		hook = config_chat_webhook(config, a->target);
+		snprintf(via, len, ", %s webhook", hook ? hook->service : "no");
+		return via;
+	}
+	if (config_webhook_for(config, a->target) != NULL)
+		return ", webhook";
+	switch (slack_dest_kind(a->target)) {
+	case SLACK_DEST_USER_NAME:
+		return ", user ID looked up with users.list at run time";
+	case SLACK_DEST_USER_EMAIL:
+		return ", user ID looked up with users.lookupByEmail at run time";
+	default:
+		return "";
+	}
+}
+
 /* Print what the daemon would do: the same disposition, not a copy of it. */
 static void
 print_outcome(const struct route_input *in, const struct route_result *r,
@@ -234,15 +275,15 @@ print_outcome(const struct route_input *in, const struct route_result *r,
 		printf("header:    X-Mail2alert: %s\n", d->trace);
 	for (size_t i = 0; i < d->nposts; i++) {
 		const struct action *a = d->posts[i];
-		char *first;
+		char *first, via[80];
 
 		if (text == NULL)
 			text = mime_body_text(e->content_type.data, e->encoding.data, e->body,
 			    e->body_len, (size_t)config->body_limit);
 		first = mime_first_line(text);
-		printf("slack:     %s (%s%s) title=\"%s\" text=\"%s\"\n", a->target,
-		    a->style == SLACK_FULL ? "full" : "brief",
-		    config_webhook_for(config, a->target) ? ", webhook" : "",
+		printf("%-10s %s (%s%s) title=\"%s\" text=\"%s\"\n",
+		    a->kind == ACTION_CHAT ? "chat:" : "slack:", a->target,
+		    a->style == SLACK_FULL ? "full" : "brief", post_via(config, a, via, sizeof(via)),
 		    shown(&title_sb, in->subject),
 		    shown(&text_sb, a->style == SLACK_FULL ? text : first));
 		free(first);

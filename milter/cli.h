@@ -14,4 +14,10 @@ int cli_report(const struct config *config, bool json);
 int cli_dry_run(const struct config *config, const char *eml_path,
     const char *from, char *const *to, size_t nto);
 
+/*
+ * Print where the rules' chat posts go ("chat destinations:" and a line
+ * each), or with lookups_only, only the Slack users looked up at run time.
+ */
+void cli_print_destinations(const struct config *config, bool lookups_only);
+
 #endif

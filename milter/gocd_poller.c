@@ -19,6 +19,7 @@
 
 #include "cctray.h"
 #include "clock_wait.h"
+#include "gocd_error.h"
 #include "gocd_groups.h"
 #include "gocd_poller.h"
 #include "http.h"
@@ -81,8 +82,13 @@ settings_copy(const struct manager *m, struct poll_settings *s)
 {
 	memset(s, 0, sizeof(*s));
 	if (m != NULL && m->url != NULL) {
+		size_t n;
+
 		s->url = xstrdup(m->url);
-		http_url_for_log(m->url, s->log_url, sizeof(s->log_url));
+		/* ".../go/" and ".../go" are one server: no "//api/..." paths (issue 13) */
+		for (n = strlen(s->url); n > 8 && s->url[n - 1] == '/'; n--)
+			s->url[n - 1] = '\0';
+		http_url_for_log(s->url, s->log_url, sizeof(s->log_url));
 		s->api = m->api;
 		s->user = m->user ? xstrdup(m->user) : NULL;
 		s->passwd = m->passwd ? xstrdup(m->passwd) : NULL;
@@ -239,7 +245,12 @@ poll_once(struct poller *p, const struct poll_settings *s, char *why, size_t why
 		return POLL_PROCESSING;
 	}
 	if (resp.status != 200) {
-		snprintf(why, whylen, "%s%s: HTTP %ld", s->log_url, endpoints[api].path, resp.status);
+		char message[256];
+
+		/* GoCD says why, e.g. that security is off and Basic auth not needed */
+		gocd_error_message(resp.body.data, resp.body.len, message, sizeof(message));
+		snprintf(why, whylen, "%s%s: HTTP %ld%s%s%s", s->log_url, endpoints[api].path,
+		    resp.status, *message ? " \"" : "", message, *message ? "\"" : "");
 		http_response_free(&resp);
 		return POLL_FAILED;
 	}

@@ -77,6 +77,13 @@ on_header(char *data, size_t size, size_t n, void *arg)
 		/* only the delta-seconds form: Slack sends that */
 		if (end != data + 12 && seconds >= 0)
 			t->resp->retry_after = seconds;
+	} else if (len > 18 && strncasecmp(data, "X-RateLimit-Reset:", 18) == 0) {
+		char *end;
+		long long reset = strtoll(data + 18, &end, 10);
+
+		/* Rocket.Chat: ms since the epoch; Mattermost: seconds from now */
+		if (end != data + 18 && reset >= 0)
+			t->resp->ratelimit_reset = reset;
 	} else if (len > 5 && strncasecmp(data, "ETag:", 5) == 0) {
 		const char *v = data + 5;
 		size_t vlen = len - 5;
@@ -146,6 +153,7 @@ http_request(const struct http_request *req, struct http_response *resp)
 
 	memset(resp, 0, sizeof(*resp));
 	resp->retry_after = -1;
+	resp->ratelimit_reset = -1;
 	if (curl == NULL) {
 		snprintf(resp->error, sizeof(resp->error), "cannot initialise libcurl");
 		return -1;

@@ -38,6 +38,7 @@ struct http_response {
 	struct strbuf body;
 	char *etag;			/* ETag header, or NULL */
 	long retry_after;		/* Retry-After seconds, or -1 */
+	long long ratelimit_reset;	/* X-RateLimit-Reset as sent, or -1 */
 	char error[256];		/* why the transfer failed */
 };
 

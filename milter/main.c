@@ -472,8 +472,9 @@ stop_slack_and_save(const char *state_path)
 		state_file_stop(left, n);
 	for (size_t i = 0; i < n; i++) {
 		if (state_path == NULL)
-			log_error("%s: slack=%s status=failed reason=shutdown subject=\"%s\"",
-			    left[i]->queue_id, left[i]->channel, left[i]->subject);
+			log_error("%s: %s=%s status=failed reason=shutdown subject=\"%s\"",
+			    left[i]->queue_id, SLACK_POST_KIND(left[i]), left[i]->channel,
+			    left[i]->subject);
 		slack_post_free(left[i]);
 	}
 	free(left);
@@ -575,9 +576,11 @@ main(int argc, char **argv)
 	if (opt.check_only) {
 		int errors = preflight_check(config, print_preflight_problem, NULL);
 
-		if (errors == 0)
+		if (errors == 0) {
 			printf("%s: OK (managers=%zu rules=%zu)\n", opt.config_path,
 			    config->nmanagers, count_rules(config));
+			cli_print_destinations(config, true);
+		}
 		config_free(config);
 		return errors == 0 ? EX_OK : EX_CONFIG;
 	}

@@ -339,6 +339,7 @@ build_post(const struct message *msg, const struct route_input *in,
 	struct slack_post *post = xcalloc(1, sizeof(*post));
 
 	post->channel = xstrdup(action->target);
+	post->named = action->kind == ACTION_CHAT;
 	post->style = action->style;
 	post->subject = xstrdup(in->subject);
 	post->from = mime_decode_header(strbuf_str(&msg->from), msg->from.len);

@@ -1,10 +1,15 @@
 /*
- * slack.c - Slack worker thread (see slack.h).
+ * slack.c - the outbound chat worker (see slack.h).
  *
- * One post at a time, in order: a 429 means Slack wants us to slow down,
- * so the whole queue waits.  Settings (token, API URL, webhooks, retry
- * time) are read from the config in force for each post, so a reload
- * applies to the next post.
+ * One thread sends every post, whatever the service: the driver of the
+ * post's destination (chat_driver.h) builds the payload, says what the
+ * answer means and how long a rate limit wants us to wait.  Settings
+ * (token, URLs, retry time) are read from the config in force for each
+ * attempt, so a reload applies to the next one.
+ *
+ * Posts to one destination go in order; a destination that waits (a 429,
+ * a 5xx backoff) holds only its own posts: the worker skips ahead to the
+ * first post whose destination is free.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -14,36 +19,47 @@
 #include <string.h>
 #include <time.h>
 
+#include "chat_target.h"
 #include "clock_wait.h"
 #include "config.h"
 #include "http.h"
 #include "log.h"
 #include "slack.h"
+#include "slack_users.h"
 #include "snapshots.h"
 #include "strbuf.h"
 #include "xalloc.h"
 
-/* Backoff for 5xx and network errors doubles from 1 s up to this. */
+/* Backoff for 5xx, network errors and unexplained 429s doubles from 1 s up to this. */
 #define SLACK_BACKOFF_MAX 60
+
+/* A queued post and how far it got. */
+struct pending {
+	struct slack_post *post;
+	long long not_before;	/* monotonic ms: not to be tried before */
+	long long deadline;	/* monotonic ms: give up after; 0 until tried */
+	long backoff;		/* seconds: the next exponential backoff */
+	unsigned attempts;
+};
 
 static pthread_mutex_t queue_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t queue_wake;
-static struct slack_post **queue;	/* ring buffer */
-static size_t queue_cap, queue_head, queue_len;
+static struct pending *queue;		/* in arrival order */
+static size_t queue_cap, queue_len;
 static bool worker_running;
-static bool sending;			/* queue[queue_head] is in flight */
+static bool sending;			/* a queued post is in flight */
 static atomic_bool worker_stop;	/* abort, even mid-request */
 static bool draining;			/* stop once the queue is empty */
 static unsigned long dropped;
 static pthread_t worker;
 
-static time_t
-now_monotonic(void)
+static long long
+now_ms(clockid_t clock)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
+	clock_gettime(clock, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 bool
@@ -55,24 +71,14 @@ slack_enqueue(struct slack_post *post, size_t limit)
 		unsigned long total = ++dropped;
 
 		pthread_mutex_unlock(&queue_lock);
-		log_error("%s: slack=%s status=dropped reason=%s dropped_total=%lu",
-		    post->queue_id, post->channel,
+		log_error("%s: %s=%s status=dropped reason=%s dropped_total=%lu",
+		    post->queue_id, SLACK_POST_KIND(post), post->channel,
 		    worker_running ? "queue-full" : "not-running", total);
 		slack_post_free(post);
 		return false;
 	}
-	if (queue_len == queue_cap) {
-		size_t cap = queue_cap ? queue_cap * 2 : 64;
-		struct slack_post **bigger = xcalloc(cap, sizeof(*bigger));
-
-		for (size_t i = 0; i < queue_len; i++)
-			bigger[i] = queue[(queue_head + i) % queue_cap];
-		free(queue);
-		queue = bigger;
-		queue_cap = cap;
-		queue_head = 0;
-	}
-	queue[(queue_head + queue_len++) % queue_cap] = post;
+	queue = xgrow(queue, &queue_cap, queue_len + 1, sizeof(*queue));
+	queue[queue_len++] = (struct pending){ .post = post, .backoff = 1 };
 	pthread_cond_signal(&queue_wake);
 	pthread_mutex_unlock(&queue_lock);
 	return true;
@@ -89,143 +95,228 @@ slack_dropped(void)
 	return n;
 }
 
-/* Sleep up to seconds; false if the worker is to stop meanwhile. */
 static bool
-pause_for(long seconds)
+same_destination(const struct slack_post *a, const struct slack_post *b)
 {
-	struct timespec until = deadline_in(seconds);
-	bool stop;
-
-	pthread_mutex_lock(&queue_lock);
-	while (!worker_stop &&
-	    pthread_cond_timedwait(&queue_wake, &queue_lock, &until) != ETIMEDOUT)
-		;
-	stop = worker_stop;
-	pthread_mutex_unlock(&queue_lock);
-	return !stop;
+	return a->named == b->named && strcmp(a->channel, b->channel) == 0;
 }
 
-/* Send once; the outcome, with Retry-After in *retry_after. */
-static enum slack_outcome
-send_once(const struct config *config, const struct slack_post *post,
-    const char *payload, long *retry_after, char *why, size_t whylen)
+/*
+ * The first post that may go now: the oldest of its destination, not
+ * waiting.  Else false, with the earliest time one may go in *wake (or
+ * -1 if none waits for a time).  Called with queue_lock held.
+ */
+static bool
+pick(long long now, size_t *index, long long *wake)
 {
-	const char *webhook = config_webhook_for(config, post->channel);
+	const struct slack_post **seen = xcalloc(queue_len + 1, sizeof(*seen));
+	size_t nseen = 0;
+	bool found = false;
+
+	*wake = -1;
+	for (size_t i = 0; i < queue_len && !found; i++) {
+		const struct pending *p = &queue[i];
+		bool behind = false;
+
+		/* destinations are few: the list of those seen stays short */
+		for (size_t s = 0; s < nseen && !behind; s++)
+			behind = same_destination(seen[s], p->post);
+		if (behind)
+			continue;
+		seen[nseen++] = p->post;
+		if (p->not_before <= now) {
+			*index = i;
+			found = true;
+		} else if (*wake < 0 || p->not_before < *wake) {
+			*wake = p->not_before;
+		}
+	}
+	free(seen);
+	return found;
+}
+
+/* What one attempt came to. */
+enum attempt_result {
+	ATTEMPT_DONE,		/* sent, or failed for good: dequeue */
+	ATTEMPT_WAIT,		/* try again at p->not_before */
+	ATTEMPT_STOPPED,	/* the worker is stopping: keep the post */
+};
+
+/* Send once: the outcome, the reason in why, the answer's rate-limit wait in *wait. */
+static enum chat_outcome
+send_once(const struct config *config, const struct slack_post *post, long *wait,
+    char *why, size_t whylen)
+{
+	struct chat_target target;
 	struct strbuf url = STRBUF_INIT;
 	struct http_response resp = { 0 };
 	struct http_request req = {
-		.post_json = payload,
-		.token = webhook ? NULL : config->slack_token,
 		.timeout = SLACK_REQUEST_TIMEOUT,
 		.stop = &worker_stop,
 	};
-	enum slack_outcome outcome;
+	const char *channel;
+	char *user_id = NULL, *payload;
+	enum chat_outcome outcome;
 
-	if (webhook != NULL)
-		strbuf_adds(&url, webhook);
-	else
-		strbuf_addf(&url, "%s/chat.postMessage", config->slack_api);
-	req.url = url.data;
-	if (webhook == NULL && config->slack_token == NULL) {
-		snprintf(why, whylen, "no slack-token and no webhook for the channel");
-		outcome = SLACK_REJECTED;
-	} else if (http_request(&req, &resp) != 0) {
-		snprintf(why, whylen, "%s", resp.error);
-		outcome = SLACK_RETRY;
+	*wait = -1;
+	if (!chat_target_for(config, post, &target, why, whylen))
+		return CHAT_REJECTED;
+	channel = target.channel;
+	if (target.api) {
+		enum slack_dest kind = slack_dest_kind(channel);
+
+		if (kind == SLACK_DEST_USER_NAME || kind == SLACK_DEST_USER_EMAIL) {
+			int rc = slack_user_id(config, channel, &worker_stop, &user_id,
+			    why, whylen);
+
+			if (rc != 0)
+				return rc > 0 ? CHAT_REJECTED : CHAT_RETRY;
+			channel = user_id;
+		}
+		strbuf_addf(&url, "%s/chat.postMessage", target.url);
+		req.token = config->slack_token;
 	} else {
-		outcome = slack_classify(resp.status, resp.body.data, resp.body.len,
-		    webhook != NULL, why, whylen);
-		*retry_after = resp.retry_after;
+		strbuf_adds(&url, target.url);
+	}
+	payload = target.driver->payload(post, channel);
+	req.url = url.data;
+	req.post_json = payload;
+	if (http_request(&req, &resp) != 0) {
+		snprintf(why, whylen, "%s", resp.error);
+		outcome = CHAT_RETRY;
+	} else {
+		struct chat_answer answer = {
+			.status = resp.status, .body = resp.body.data, .len = resp.body.len,
+			.retry_after = resp.retry_after, .ratelimit_reset = resp.ratelimit_reset,
+		};
+
+		why[0] = '\0';
+		outcome = target.driver->classify(&answer, why, whylen);
+		if (outcome == CHAT_RATE_LIMITED)
+			*wait = target.driver->rate_wait(&answer, now_ms(CLOCK_REALTIME));
 	}
 	http_response_free(&resp);
+	free(payload);
+	free(user_id);
 	strbuf_free(&url);
 	return outcome;
 }
 
 /*
- * Send one post, retrying 429 after Retry-After and 5xx or network errors
- * with backoff, for at most the configured retry time.  False if the
- * worker was told to stop before it was done: the post is to be kept.
+ * One attempt at p's post: sent and failed posts are done; a retry is
+ * scheduled after the rate limit's wait or the backoff, within the
+ * configured retry time.  Called without queue_lock, on a copy of the
+ * queued entry.
  */
-static bool
-deliver(const struct slack_post *post)
+static enum attempt_result
+attempt(struct pending *p)
 {
 	struct config_snapshot *snap = config_acquire();
-	char *payload = slack_payload(post);
-	time_t deadline = now_monotonic() + (snap ? snap->config->slack_retry_time : 0);
-	long backoff = 1;
-	bool finished = true;
+	const struct slack_post *post = p->post;
+	const char *kind = SLACK_POST_KIND(post);
+	long long now = now_ms(CLOCK_MONOTONIC);
+	enum chat_outcome outcome;
+	long wait;
 	char why[256] = "";
 
-	for (unsigned attempt = 1; snap != NULL; attempt++) {
-		long retry_after = -1, wait;
-		enum slack_outcome outcome = send_once(snap->config, post, payload,
-		    &retry_after, why, sizeof(why));
-
-		if (worker_stop && outcome != SLACK_SENT) {
-			finished = false;
-			break;
-		}
-		if (outcome == SLACK_SENT) {
-			log_info("%s: slack=%s status=sent attempts=%u", post->queue_id,
-			    post->channel, attempt);
-			break;
-		}
-		if (outcome == SLACK_REJECTED) {
-			log_error("%s: slack=%s status=failed error=%s subject=\"%s\"",
-			    post->queue_id, post->channel, why, post->subject);
-			break;
-		}
-		wait = outcome == SLACK_RATE_LIMITED ? (retry_after >= 0 ? retry_after : 1) :
-		    backoff;
-		if (outcome == SLACK_RETRY && backoff < SLACK_BACKOFF_MAX)
-			backoff *= 2;
-		if (wait > SLACK_RETRY_AFTER_MAX || now_monotonic() + wait > deadline) {
-			log_error("%s: slack=%s status=failed error=%s attempts=%u "
-			    "reason=retry-time-exhausted subject=\"%s\"", post->queue_id,
-			    post->channel, why, attempt, post->subject);
-			break;
-		}
-		log_warning("%s: slack=%s status=deferred error=%s retry_in=%lds",
-		    post->queue_id, post->channel, why, wait);
-		if (!pause_for(wait)) {
-			finished = false;
-			break;
-		}
-	}
-	free(payload);
+	if (snap == NULL)
+		return ATTEMPT_DONE;
+	if (p->deadline == 0)
+		p->deadline = now + snap->config->slack_retry_time * 1000LL;
+	p->attempts++;
+	outcome = send_once(snap->config, post, &wait, why, sizeof(why));
 	config_release(snap);
-	return finished;
+	if (worker_stop && outcome != CHAT_SENT)
+		return ATTEMPT_STOPPED;
+	if (outcome == CHAT_SENT) {
+		log_info("%s: %s=%s status=sent attempts=%u", post->queue_id, kind,
+		    post->channel, p->attempts);
+		return ATTEMPT_DONE;
+	}
+	if (outcome == CHAT_REJECTED) {
+		log_error("%s: %s=%s status=failed error=%s subject=\"%s\"",
+		    post->queue_id, kind, post->channel, why, post->subject);
+		return ATTEMPT_DONE;
+	}
+	if (outcome != CHAT_RATE_LIMITED || wait < 0) {
+		/* no word from the server on when: back off exponentially */
+		wait = p->backoff;
+		if (p->backoff < SLACK_BACKOFF_MAX)
+			p->backoff *= 2;
+	}
+	now = now_ms(CLOCK_MONOTONIC);
+	if (wait > SLACK_RETRY_AFTER_MAX || now + wait * 1000LL > p->deadline) {
+		log_error("%s: %s=%s status=failed error=%s attempts=%u "
+		    "reason=retry-time-exhausted subject=\"%s\"", post->queue_id, kind,
+		    post->channel, why, p->attempts, post->subject);
+		return ATTEMPT_DONE;
+	}
+	log_warning("%s: %s=%s status=deferred error=%s retry_in=%lds",
+	    post->queue_id, kind, post->channel, why, wait);
+	p->not_before = now + wait * 1000LL;
+	return ATTEMPT_WAIT;
+}
+
+/* Wait until wake (monotonic ms; -1: until woken).  Called with queue_lock held. */
+static void
+wait_until(long long wake)
+{
+	struct timespec until;
+	long long delta;
+
+	if (wake < 0) {
+		pthread_cond_wait(&queue_wake, &queue_lock);
+		return;
+	}
+	delta = wake - now_ms(CLOCK_MONOTONIC);
+	if (delta <= 0)
+		return;
+	until = deadline_in(0);
+	until.tv_sec += (time_t)(delta / 1000);
+	until.tv_nsec += (long)(delta % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_cond_timedwait(&queue_wake, &queue_lock, &until);
 }
 
 static void *
 worker_main(void *arg)
 {
 	(void)arg;
+	slack_users_reset();
 	pthread_mutex_lock(&queue_lock);
 	for (;;) {
-		struct slack_post *post;
+		enum attempt_result result;
+		struct pending current;
+		long long wake;
+		size_t i;
 
-		while (queue_len == 0 && !worker_stop && !draining)
-			pthread_cond_wait(&queue_wake, &queue_lock);
-		if (worker_stop || queue_len == 0)
+		if (worker_stop || (queue_len == 0 && draining))
 			break;
-		/* the post stays queued while it is sent, so a stop keeps it */
-		post = queue[queue_head];
-		sending = true;
-		pthread_mutex_unlock(&queue_lock);
-		if (!deliver(post)) {
-			pthread_mutex_lock(&queue_lock);
-			sending = false;
-			break;
+		if (!pick(now_ms(CLOCK_MONOTONIC), &i, &wake)) {
+			wait_until(queue_len == 0 ? -1 : wake);
+			continue;
 		}
+		/* the post stays queued while it is sent, so a stop keeps it */
+		sending = true;
+		current = queue[i];	/* an enqueue may move the array meanwhile */
+		pthread_mutex_unlock(&queue_lock);
+		result = attempt(&current);
 		pthread_mutex_lock(&queue_lock);
 		sending = false;
-		queue_head = (queue_head + 1) % queue_cap;
-		queue_len--;
-		slack_post_free(post);
+		queue[i] = current;	/* only the worker removes: i is still its place */
+		if (result == ATTEMPT_STOPPED)
+			break;
+		if (result == ATTEMPT_DONE) {
+			slack_post_free(queue[i].post);
+			memmove(&queue[i], &queue[i + 1], (queue_len - i - 1) * sizeof(*queue));
+			queue_len--;
+		}
 	}
 	pthread_mutex_unlock(&queue_lock);
+	slack_users_reset();
 	return NULL;
 }
 
@@ -241,7 +332,7 @@ slack_start(void)
 	rc = pthread_create(&worker, NULL, worker_main, NULL);
 	if (rc != 0) {
 		worker_running = false;
-		log_error("cannot start the Slack worker: %s", strerror(rc));
+		log_error("cannot start the chat worker: %s", strerror(rc));
 		return -1;
 	}
 	return 0;
@@ -251,7 +342,7 @@ struct slack_post **
 slack_stop(int drain_seconds, size_t *n)
 {
 	struct slack_post **left;
-	time_t deadline = now_monotonic() + drain_seconds;
+	long long deadline = now_ms(CLOCK_MONOTONIC) + drain_seconds * 1000LL;
 	bool empty = false;
 
 	pthread_mutex_lock(&queue_lock);
@@ -260,7 +351,7 @@ slack_stop(int drain_seconds, size_t *n)
 		pthread_cond_broadcast(&queue_wake);
 	}
 	pthread_mutex_unlock(&queue_lock);
-	while (worker_running && now_monotonic() < deadline && !empty) {
+	while (worker_running && now_ms(CLOCK_MONOTONIC) < deadline && !empty) {
 		struct timespec tick = { 0, 50 * 1000 * 1000 };
 
 		nanosleep(&tick, NULL);
@@ -278,11 +369,11 @@ slack_stop(int drain_seconds, size_t *n)
 	worker_running = false;
 	left = xcalloc(queue_len ? queue_len : 1, sizeof(*left));
 	for (size_t i = 0; i < queue_len; i++)
-		left[i] = queue[(queue_head + i) % queue_cap];
+		left[i] = queue[i].post;
 	*n = queue_len;
 	free(queue);
 	queue = NULL;
-	queue_len = queue_cap = queue_head = 0;
+	queue_len = queue_cap = 0;
 	pthread_mutex_unlock(&queue_lock);
 	return left;
 }

@@ -62,9 +62,9 @@ state_file_load(const char *path, size_t slack_queue_limit)
 		doc.posts[i] = NULL;
 		/* a destination since removed from the config gets nothing */
 		if (config == NULL ||
-		    !config_slack_destination_known(config->config, post->channel)) {
-			log_warning("%s: saved slack post for %s dropped: no slack: action or "
-			    "webhook names %s any more", post->queue_id, post->channel,
+		    !config_chat_destination_known(config->config, post->channel, post->named)) {
+			log_warning("%s: saved %s post for %s dropped: the config no longer "
+			    "names %s", post->queue_id, SLACK_POST_KIND(post), post->channel,
 			    post->channel);
 			slack_post_free(post);
 			continue;

@@ -91,7 +91,7 @@ index_manager(struct manager *m)
 		struct rule *rule = &m->rules[r];
 
 		for (size_t a = 0; a < rule->nactions; a++) {
-			if (rule->actions[a].kind == ACTION_SLACK)
+			if (rule->actions[a].kind != ACTION_MAILTO)
 				m->posts_to_slack = true;
 		}
 		if (rule->function == FILTER_IN_GROUP || rule->function == FILTER_NAME_LIKE)
@@ -286,6 +286,9 @@ config_free(struct config *c)
 	for (size_t i = 0; i < c->nwebhooks; i++)
 		config_free_scope(CONFIG_WEBHOOK, &c->webhooks[i]);
 	free(c->webhooks);
+	for (size_t i = 0; i < c->nchat_webhooks; i++)
+		config_free_scope(CONFIG_CHAT_WEBHOOK, &c->chat_webhooks[i]);
+	free(c->chat_webhooks);
 	free(c->path);
 	free(c->unresolved_mailto);
 	config_free_scope(CONFIG_ROOT, c);
@@ -303,8 +306,11 @@ config_webhook_for(const struct config *config, const char *channel)
 }
 
 bool
-config_slack_destination_known(const struct config *config, const char *channel)
+config_chat_destination_known(const struct config *config, const char *channel,
+    bool named)
 {
+	if (named)
+		return config_chat_webhook(config, channel) != NULL;
 	if (config_webhook_for(config, channel) != NULL)
 		return true;
 	for (size_t i = 0; i < config->nmanagers; i++) {

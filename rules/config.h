@@ -33,11 +33,12 @@
 enum action_kind {
 	ACTION_MAILTO,
 	ACTION_SLACK,
+	ACTION_CHAT,		/* chat:NAME, a chat-webhooks entry */
 };
 
 struct action {
 	enum action_kind kind;
-	char *target;		/* address, or "#channel" / "@user" */
+	char *target;		/* address, "#channel" / "@user" / user ID, or chat name */
 	enum slack_style style;
 	char *text;		/* as written in the config, for reports */
 };
@@ -62,6 +63,7 @@ struct rule {
 };
 
 struct route_rules;
+struct chat_driver;
 
 enum want_kind {
 	WANT_TO,
@@ -97,6 +99,14 @@ struct slack_webhook {
 	char *url;
 };
 
+/* A named webhook of a chat service (chat-webhooks), for chat:NAME. */
+struct chat_webhook {
+	char *name;
+	char *service;		/* "mattermost", ...: a driver's name */
+	char *url;
+	const struct chat_driver *driver;
+};
+
 #define CONFIG_DEFAULT_SLACK_QUEUE 1000
 #define CONFIG_DEFAULT_SLACK_RETRY_TIME 300	/* seconds */
 
@@ -122,6 +132,8 @@ struct config {
 	char *slack_api;
 	struct slack_webhook *webhooks;
 	size_t nwebhooks;
+	struct chat_webhook *chat_webhooks;
+	size_t nchat_webhooks;
 	long slack_queue_size;		/* posts waiting at most */
 	long slack_retry_time;		/* seconds a failing post is retried */
 	struct manager *managers;
@@ -144,11 +156,18 @@ void config_free(struct config *config);
 const char *config_webhook_for(const struct config *config, const char *channel);
 
 /*
- * Is channel ("#builds", "@user") still a Slack destination of config: a
- * slack: action targets it or a slack-webhooks entry names it?  A saved
- * post for one that is not is dropped, not sent with the bot token.
+ * Is a saved post's destination still one of config's: for a slack: post
+ * ("#builds", "@user", a user ID) a slack: action targets it or a
+ * slack-webhooks entry names it; for a chat: post (named) a chat-webhooks
+ * entry has that name.  A saved post for one that is not is dropped, not
+ * sent with the bot token.
  */
-bool config_slack_destination_known(const struct config *config, const char *channel);
+bool config_chat_destination_known(const struct config *config, const char *destination,
+    bool named);
+
+/* The chat-webhooks entry called name, or NULL. */
+const struct chat_webhook *config_chat_webhook(const struct config *config,
+    const char *name);
 
 /* Does routing treat a and b as one action? */
 bool action_same(const struct action *a, const struct action *b);

@@ -3,7 +3,8 @@
  *
  * Rows of one scope are read in the order they appear here, so a key that
  * another depends on comes first (slack-token and slack-webhooks before
- * managers, whose slack: actions need one of them; function before args).
+ * managers, whose slack: actions need one of them; chat-webhooks before
+ * managers too, for chat: actions; function before args).
  */
 #include <stdio.h>
 
@@ -45,6 +46,7 @@ static const struct config_key keys[] = {
 	STRING(CONFIG_ROOT, "slack-token", struct config, slack_token, NULL, SECRET),
 	STRING(CONFIG_ROOT, "slack-api", struct config, slack_api, CONFIG_DEFAULT_SLACK_API, NI),
 	OWN(CONFIG_ROOT, "slack-webhooks", CONFIG_GROUPS, config_read_webhooks, NULL, NI),
+	OWN(CONFIG_ROOT, "chat-webhooks", CONFIG_GROUPS, config_read_chat_webhooks, NULL, NI),
 	INT(CONFIG_ROOT, "slack-queue-size", struct config, slack_queue_size,
 	    CONFIG_DEFAULT_SLACK_QUEUE, 1, 1000000, NI),
 	INT(CONFIG_ROOT, "slack-retry-time", struct config, slack_retry_time,
@@ -55,6 +57,10 @@ static const struct config_key keys[] = {
 
 	STRING(CONFIG_WEBHOOK, "channel", struct slack_webhook, channel, NULL, REQ | NI),
 	STRING(CONFIG_WEBHOOK, "url", struct slack_webhook, url, NULL, REQ | SECRET | NI),
+
+	STRING(CONFIG_CHAT_WEBHOOK, "name", struct chat_webhook, name, NULL, REQ | NI),
+	STRING(CONFIG_CHAT_WEBHOOK, "service", struct chat_webhook, service, NULL, REQ | NI),
+	STRING(CONFIG_CHAT_WEBHOOK, "url", struct chat_webhook, url, NULL, REQ | SECRET | NI),
 
 	STRING(CONFIG_MANAGER, "name", struct manager, name, NULL, REQ),
 	STRING(CONFIG_MANAGER, "url", struct manager, url, NULL, 0),
@@ -106,6 +112,7 @@ config_key_next(const struct config_key *key)
 static const char *const scope_paths[] = {
 	[CONFIG_ROOT] = "",
 	[CONFIG_WEBHOOK] = "slack-webhooks[].",
+	[CONFIG_CHAT_WEBHOOK] = "chat-webhooks[].",
 	[CONFIG_MANAGER] = "managers[].",
 	[CONFIG_WANT] = "managers[].messages-we-want.",
 	[CONFIG_RULE] = "managers[].rules[].",

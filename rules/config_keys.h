@@ -24,6 +24,7 @@
 enum config_scope {
 	CONFIG_ROOT,		/* the top level */
 	CONFIG_WEBHOOK,		/* slack-webhooks[] */
+	CONFIG_CHAT_WEBHOOK,	/* chat-webhooks[] */
 	CONFIG_MANAGER,		/* managers[] */
 	CONFIG_WANT,		/* managers[].messages-we-want */
 	CONFIG_RULE,		/* managers[].rules[] */

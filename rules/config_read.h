@@ -84,6 +84,8 @@ bool config_read_unresolved(struct config_parse *p, const config_setting_t *grou
     const char *path, void *config);
 bool config_read_webhooks(struct config_parse *p, const config_setting_t *group,
     const char *path, void *config);
+bool config_read_chat_webhooks(struct config_parse *p, const config_setting_t *group,
+    const char *path, void *config);
 bool config_read_managers(struct config_parse *p, const config_setting_t *group,
     const char *path, void *config);
 bool config_read_api(struct config_parse *p, const config_setting_t *group,

@@ -7,10 +7,35 @@
 #include <string.h>
 
 #include "address.h"
+#include "chat_target.h"
 #include "config_read.h"
 #include "pattern.h"
 #include "strbuf.h"
 #include "xalloc.h"
+
+/*
+ * Split "TARGET[:brief|:full]" (after "slack:" or "chat:") into a->target
+ * and a->style.  chat names hold no colon; nor do Slack targets.
+ */
+static bool
+parse_style(struct config_parse *p, const config_setting_t *at, const char *key,
+    const char *text, const char *target, struct action *a)
+{
+	const char *colon = strchr(target, ':');
+
+	a->style = SLACK_BRIEF;
+	if (colon != NULL) {
+		if (strcmp(colon, ":brief") == 0)
+			a->style = SLACK_BRIEF;
+		else if (strcmp(colon, ":full") == 0)
+			a->style = SLACK_FULL;
+		else
+			return config_fail(p, at, key,
+			    "\"%s\": style must be :brief or :full", text);
+	}
+	a->target = xstrndup(target, colon ? (size_t)(colon - target) : strlen(target));
+	return true;
+}
 
 static bool
 parse_action(struct config_parse *p, const config_setting_t *at, const char *key,
@@ -26,32 +51,29 @@ parse_action(struct config_parse *p, const config_setting_t *at, const char *key
 		return true;
 	}
 	if (strncmp(text, "slack:", 6) == 0) {
-		const char *target = text + 6, *colon = strchr(target, ':');
-
 		a->kind = ACTION_SLACK;
-		a->style = SLACK_BRIEF;
-		if (colon != NULL) {
-			if (strcmp(colon, ":brief") == 0)
-				a->style = SLACK_BRIEF;
-			else if (strcmp(colon, ":full") == 0)
-				a->style = SLACK_FULL;
-			else
-				return config_fail(p, at, key,
-				    "\"%s\": style must be :brief or :full", text);
-		}
-		a->target = xstrndup(target, colon ? (size_t)(colon - target) : strlen(target));
-		if (!config_is_clean_token(a->target) ||
-		    (a->target[0] != '#' && a->target[0] != '@') || a->target[1] == '\0')
-			return config_fail(p, at, key,
-			    "\"%s\": expected slack:#channel or slack:@user", text);
+		if (!parse_style(p, at, key, text, text + 6, a))
+			return false;
+		if (slack_dest_kind(a->target) == SLACK_DEST_INVALID)
+			return config_fail(p, at, key, "\"%s\": expected slack:#channel, "
+			    "slack:@user, slack:@user@example.com or slack:USERID", text);
 		if (p->config->slack_token == NULL &&
 		    config_webhook_for(p->config, a->target) == NULL)
 			return config_fail(p, at, key, "\"%s\" needs slack-token, or a "
 			    "slack-webhooks entry for %s", text, a->target);
 		return true;
 	}
-	return config_fail(p, at, key,
-	    "\"%s\": unknown action (mailto:ADDRESS or slack:#CHANNEL)", text);
+	if (strncmp(text, "chat:", 5) == 0) {
+		a->kind = ACTION_CHAT;
+		if (!parse_style(p, at, key, text, text + 5, a))
+			return false;
+		if (config_chat_webhook(p->config, a->target) == NULL)
+			return config_fail(p, at, key, "\"%s\": no chat-webhooks entry named "
+			    "\"%s\"", text, a->target);
+		return true;
+	}
+	return config_fail(p, at, key, "\"%s\": unknown action (mailto:ADDRESS, "
+	    "slack:#CHANNEL or chat:NAME)", text);
 }
 
 /* The actions list of a rule or team, if present. */

@@ -403,4 +403,5 @@ route_describe_actions(struct strbuf *out, const struct route_result *r)
 {
 	describe_kind(out, r, ACTION_MAILTO, "to");
 	describe_kind(out, r, ACTION_SLACK, "slack");
+	describe_kind(out, r, ACTION_CHAT, "chat");
 }

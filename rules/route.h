@@ -108,7 +108,7 @@ void route_result_free(struct route_result *result);
  */
 void route_describe(struct strbuf *out, const struct route_input *in);
 void route_trace_header(struct strbuf *out, const struct route_input *in);
-/* "to=<a>,<b> slack=#c" for the actions of a result. */
+/* "to=<a>,<b> slack=#c chat=ops" for the actions of a result. */
 void route_describe_actions(struct strbuf *out, const struct route_result *r);
 
 #endif

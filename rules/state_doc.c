@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chat_target.h"
 #include "gocd_subject.h"
 #include "state_doc.h"
 #include "xalloc.h"
@@ -30,7 +31,8 @@ post_json(const struct slack_post *post)
 {
 	cJSON *obj = cJSON_CreateObject();
 
-	cJSON_AddStringToObject(obj, "channel", post->channel);
+	/* a chat:NAME post names its chat-webhooks entry; older readers skip it */
+	cJSON_AddStringToObject(obj, post->named ? "chat" : "channel", post->channel);
 	cJSON_AddStringToObject(obj, "style", post->style == SLACK_FULL ? "full" : "brief");
 	cJSON_AddStringToObject(obj, "subject", post->subject);
 	cJSON_AddStringToObject(obj, "from", post->from);
@@ -82,21 +84,14 @@ is_name(const char *s)
 	return s != NULL && gocd_is_name(s, strlen(s));
 }
 
-/* "#channel" or "@user", as the config accepts them: no space, control or quote. */
+/* A chat-webhooks name as the config accepts it. */
 static bool
-is_destination(const char *s)
+is_chat_name(const char *s)
 {
 	size_t n = s ? strlen(s) : 0;
 
-	if (n < 2 || n > 256 || (s[0] != '#' && s[0] != '@'))
-		return false;
-	for (size_t i = 1; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c <= ' ' || c == 0x7F || strchr("<>,\"\\", c) != NULL)
-			return false;
-	}
-	return true;
+	return n > 0 && n <= 64 && strspn(s, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") == n;
 }
 
 /* A Postfix queue id: letters and digits only. */
@@ -166,13 +161,17 @@ read_post(const cJSON *obj)
 	const char *channel = string_of(obj, "channel"), *style = string_of(obj, "style");
 	const char *subject = string_of(obj, "subject"), *from = string_of(obj, "from");
 	const char *text = string_of(obj, "text"), *event = string_of(obj, "event");
-	const char *qid = string_of(obj, "queue_id");
+	const char *qid = string_of(obj, "queue_id"), *chat = string_of(obj, "chat");
 	struct slack_post *post;
 
-	if (!is_destination(channel) || subject == NULL || text == NULL)
+	/* the config's checks again: what we write out, and log, is as safe as that */
+	if (chat != NULL ? !is_chat_name(chat) : slack_dest_kind(channel) == SLACK_DEST_INVALID)
+		return NULL;
+	if (subject == NULL || text == NULL)
 		return NULL;
 	post = xcalloc(1, sizeof(*post));
-	post->channel = xstrdup(channel);
+	post->named = chat != NULL;
+	post->channel = xstrdup(chat != NULL ? chat : channel);
 	post->style = style && strcmp(style, "full") == 0 ? SLACK_FULL : SLACK_BRIEF;
 	post->subject = xstrdup(subject);
 	post->from = xstrdup(from ? from : "");

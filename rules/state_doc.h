@@ -5,7 +5,9 @@
  * {"version": 1,
  *  "groups": {"gocd": {"group": ["pipeline", ...], ...}},
  *  "stages": {"pipeline/stage": "success" | "failure" | "unknown"},
- *  "slack": [{"channel", "style", "subject", "from", "text", "event", "queue_id"}]}
+ *  "slack": [{"channel" | "chat", "style", "subject", "from", "text", "event",
+ *             "queue_id"}]}
+ * A post has "channel" (a slack: target) or "chat" (a chat-webhooks name).
  */
 #ifndef MAIL2ALERT_STATE_DOC_H
 #define MAIL2ALERT_STATE_DOC_H

@@ -10,7 +10,8 @@ Serves on 127.0.0.1 (port 0 picks one; see `.port`, `.url` = base incl. /go):
 Like real GoCD, the versioned APIs answer 404 to an Accept header that does
 not name their version (strict_accept=False turns that off).
 
-Failure modes (set_mode): ok, 500, 401, 403, 404, 202, garbage (non-JSON
+Failure modes (set_mode): ok, 500, 401, 403, 404, 202, nosecurity (GoCD with
+security off: Basic credentials get a 401 that says so), garbage (non-JSON
 body), wrongshape (JSON of the wrong shape), hang (no answer until the server
 stops or hang_seconds pass), close (close the connection mid-body).
 """
@@ -36,7 +37,7 @@ ACCEPT = {
     "dashboard": ("application/vnd.go.cd.v4+json", "application/vnd.go.cd+json"),
 }
 MODES = ("ok", "500", "401", "403", "404", "202", "garbage", "wrongshape", "hang", "close",
-         "304", "etag-cr", "bomb")
+         "304", "etag-cr", "bomb", "nosecurity")
 
 _BOMB = []
 
@@ -52,6 +53,11 @@ def gzip_bomb(mib=48):
 
 MSG_401 = "You are not authorized to access this resource!"
 MSG_403 = "You are not authorized to perform this action."
+# server/src/main/java/com/thoughtworks/go/server/newsecurity/filters/
+# AbstractBasicAuthenticationFilter.java: with security off, a request that
+# brings Basic credentials anyway is refused, 401 with this message.
+MSG_NOSECURITY = ("Basic authentication credentials are not required, since security "
+                  "has been disabled on this server.")
 MSG_404 = ("Either the resource you requested was not found, or you are not "
            "authorized to perform this action.")
 
@@ -420,6 +426,8 @@ class GocdStandIn:
             h.wfile.flush()
             h.close_connection = True
             return None
+        if mode == "nosecurity" and h.headers.get("Authorization", "").startswith("Basic "):
+            return self._json(h, 401, {"message": MSG_NOSECURITY}, head=head)
         if mode in ("500", "401", "403", "404"):
             msg = {"500": "Internal server error", "401": MSG_401,
                    "403": MSG_403, "404": MSG_404}[mode]

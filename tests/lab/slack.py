@@ -3,6 +3,8 @@
 Serves on 127.0.0.1 (port 0 picks one; see `.port`):
 
     POST /api/chat.postMessage     slack-api = slack.api_url ("http://127.0.0.1:PORT/api")
+    GET  /api/users.list           slack.users, paginated (limit, cursor)
+    GET  /api/users.lookupByEmail  slack.users by profile.email
     POST /hooks/<name>             an incoming webhook: slack.hook_url("<name>")
 
 Every request is recorded (method, path, headers, raw body, parsed JSON,
@@ -33,7 +35,9 @@ dict/list (sent as JSON), or one of the mode names.  Modes:
         slack.wait_for_posts(1, timeout=5)
 """
 
+import base64
 import json
+import urllib.parse
 import select
 import socket
 import threading
@@ -41,6 +45,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 API_PATH = "/api/chat.postMessage"
+USERS_LIST_PATH = "/api/users.list"
+LOOKUP_EMAIL_PATH = "/api/users.lookupByEmail"
 HOOK_PREFIX = "/hooks/"
 MODES = ("ok", "500", "hang", "close")
 
@@ -57,6 +63,10 @@ class SlackRequest:
             self.json = json.loads(body.decode("utf-8")) if body else None
         except (UnicodeDecodeError, ValueError):
             self.json = None
+        self.query = {}                 # the query string, one value per key
+        if "?" in path:
+            self.path, qs = path.split("?", 1)
+            self.query = {k: v[0] for k, v in urllib.parse.parse_qs(qs).items()}
         self.time = time.time()         # wall clock
         self.mono = time.monotonic()    # for measuring gaps
         self.status = None              # status sent (None: none, hang/close)
@@ -145,6 +155,13 @@ class SlackStandIn:
         self.port = self._server.server_address[1]
         self.url = "http://%s:%d" % (host, self.port)
         self.api_url = self.url + "/api"
+        # The workspace's members, for users.list and users.lookupByEmail.
+        self.users = [
+            {"id": "U0ALICE0001", "name": "alice", "deleted": False,
+             "profile": {"display_name": "Alice", "email": "alice@example.com"}},
+            {"id": "U0BOB000002", "name": "bob", "deleted": False,
+             "profile": {"display_name": "bobby", "email": "bob@example.com"}},
+        ]
         self._thread = None
 
     # ------------------------------------------------------------ lifecycle
@@ -305,9 +322,46 @@ class SlackStandIn:
             self._requests.clear()
 
     # ------------------------------------------------------------ handling
-    @staticmethod
-    def _default_answer(path):
+    def _users_list(self, req):
+        # https://api.slack.com/methods/users.list: "members", paginated by
+        # "limit" and an opaque "cursor"; response_metadata.next_cursor is
+        # "" on the last page.
+        try:
+            limit = max(1, min(1000, int(req.query.get("limit", "0")) or 1000))
+        except ValueError:
+            limit = 1000
+        cursor = req.query.get("cursor", "")
+        try:
+            start = int(base64.b64decode(cursor).decode()[5:]) if cursor else 0
+        except ValueError:
+            return (200, {}, {"ok": False, "error": "invalid_cursor"})
+        page = self.users[start:start + limit]
+        more = start + limit < len(self.users)
+        nxt = base64.b64encode(("user:%d" % (start + limit)).encode()).decode() if more else ""
+        return (200, {}, {"ok": True, "members": page,
+                          "response_metadata": {"next_cursor": nxt}})
+
+    def _lookup_email(self, req):
+        # https://api.slack.com/methods/users.lookupByEmail: {"ok":true,
+        # "user":{...}}, or {"ok":false,"error":"users_not_found"}.
+        email = req.query.get("email", "")
+        for u in self.users:
+            if u["profile"].get("email") == email and not u["deleted"]:
+                return (200, {}, {"ok": True, "user": u})
+        return (200, {}, {"ok": False, "error": "users_not_found"})
+
+    def _default_answer(self, path, req):
+        if path == USERS_LIST_PATH:
+            return self._users_list(req)
+        if path == LOOKUP_EMAIL_PATH:
+            return self._lookup_email(req)
         if path == API_PATH:
+            channel = (req.json or {}).get("channel", "") if isinstance(req.json, dict) else ""
+            # "@name" was retired with usernames in 2017
+            # (https://api.slack.com/changelog/2017-09-the-one-about-usernames):
+            # chat.postMessage answers it as an unknown channel.
+            if isinstance(channel, str) and channel.startswith("@"):
+                return (200, {}, {"ok": False, "error": "channel_not_found"})
             return (200, {}, {"ok": True, "channel": "C0123456789", "ts": "%.6f" % time.time(),
                               "message": {"type": "message", "subtype": "bot_message"}})
         if path.startswith(HOOK_PREFIX) and len(path) > len(HOOK_PREFIX):
@@ -321,7 +375,7 @@ class SlackStandIn:
         except ValueError:
             length = 0
         body = h.rfile.read(length) if length > 0 else b""
-        req = SlackRequest(h.command, path, h.headers, body)
+        req = SlackRequest(h.command, h.path, h.headers, body)
         with self._lock:
             self._requests.append(req)
             script = self._scripts.get(path)
@@ -367,7 +421,7 @@ class SlackStandIn:
             h.close_connection = True
             return None
         if entry == "ok":
-            entry = self._default_answer(path)
+            entry = self._default_answer(path, req)
         elif entry == "500":
             entry = (500, {}, {"ok": False, "error": "internal_error"})
         return self._send(h, *entry)

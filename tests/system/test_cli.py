@@ -118,7 +118,11 @@ def expected_report_body(text):
         "  pipelines no rule covers: misc",
         '  rules that match nothing: #3 (line %d, "ops deploys")' % line_of(text, "# R3"),
         "manager mail: acts on mail from backup@example.com; not tied to pipelines",
-    ]
+    ] + CHAT_DESTINATIONS
+
+
+# -r ends with where the chat actions post (issue 13)
+CHAT_DESTINATIONS = ["chat destinations:", "slack:#team-a: slack api (chat.postMessage)"]
 
 
 def expected_report_json(text, source):
@@ -208,7 +212,8 @@ def test_report_gocd_down_without_state_file_fails(mail2alert_bin, test_dir):
     # no made-up report for gocd (every rule would look unused); the rest is printed
     assert "rules that match nothing" not in p.stdout
     assert p.stdout.splitlines() == [
-        "manager mail: acts on mail from backup@example.com; not tied to pipelines"]
+        "manager mail: acts on mail from backup@example.com; not tied to pipelines"
+    ] + CHAT_DESTINATIONS
 
     p = run(mail2alert_bin, "-r", "-j", "-c", path)
     assert p.returncode == 69

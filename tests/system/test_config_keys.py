@@ -23,6 +23,7 @@ IMPORTER = os.path.join(REPO, "packaging", "mail2alert-import")
 SECTIONS = {
     "": "TOP-LEVEL KEYS",
     "slack-webhooks[].": "SLACK",
+    "chat-webhooks[].": "CHAT SERVICES",
     "managers[].": "MANAGERS",
     "managers[].messages-we-want.": "MANAGERS",
     "managers[].rules[].": "RULES",

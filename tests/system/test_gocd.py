@@ -694,3 +694,30 @@ def test_answer_limit_is_a_config_key(gocd, milter):
     # the default takes the same answer
     m2a = milter(team_cfg())
     assert "answer larger" not in m2a.log()
+
+# ------------------------------------------------------------------ GoCD's own words
+
+def test_poll_failure_logs_gocds_error_text(gocd, milter):
+    """GoCD with security off refuses Basic credentials with a 401 whose
+    message says so (issue 13, point 7): the log line carries that text,
+    not only the status."""
+    gocd.set_mode("nosecurity")
+    text = gocd_config(rule("mailto:a@example.com", function="pipelines.any", args=None),
+                       extra='    user = "ci";\n    passwd = "secret";\n')
+    m2a = milter(text, wait_groups=False)
+    m2a.wait_log(r"%s[^\n]*HTTP 401 \"Basic authentication credentials are not required, "
+                 r"since security has been disabled on this server\.\"" % POLL_FAILED,
+                 timeout=15)
+
+
+def test_trailing_slash_in_url_is_one_server(gocd, milter, mta, sink):
+    """url = ".../go/" as an admin may write it: the requests go to
+    /go/api/..., not /go//api/..., which GoCD does not serve."""
+    gocd.set_groups({"team-a": ["api"]})
+    text = gocd_config(rule("mailto:a@example.com", function="pipelines.in_group",
+                            args=["team-a"]))
+    assert '"@GOCD_URL@"' in text
+    milter(text.replace('"@GOCD_URL@"', '"@GOCD_URL@/"'))
+    assert all("//" not in r.path for r in gocd.requests())
+    res, m = deliver(mta, sink, gocd_mail("api", "build", "broken"))
+    assert m.rcpts == ["a@example.com"]

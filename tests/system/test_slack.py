@@ -118,6 +118,12 @@ def decoded_text(data):
     return part.get_content().replace("\r\n", "\n")
 
 
+def slack_escape(text):
+    """Slack's escaping of text from mail (issue 13, point 6):
+    https://api.slack.com/reference/surfaces/formatting#escaping"""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def send_wanted(mta, data, mail_from=GOCD_SENDER, rcpts=(TRIGGER,)):
     res = mta(mail_from, list(rcpts), data)
     assert res.ok and res.queue_id, res
@@ -157,7 +163,9 @@ def test_brief_post_exact_json_and_headers(groups, slack, milter, mta, sink):
     assert post.json == {
         "channel": "#builds",
         "text": "",
-        "attachments": [{"title": subject, "text": first_line, "color": "#D50200"}],
+        # the "&" of the URL is escaped, as Slack asks
+        "attachments": [{"fallback": subject, "title": subject,
+                         "text": slack_escape(first_line), "color": "#D50200"}],
     }
     assert post.header("Authorization") == "Bearer " + TOKEN
     assert post.header("Content-Type") == "application/json; charset=utf-8"
@@ -189,7 +197,8 @@ def test_colour_by_event_and_mail_manager(groups, slack, milter, mta, sink):
     for (subject, first, event), post in zip(sent, posts):       # in order, one each
         want_channel = "#ops" if event is None else "#builds"
         assert post.json == {"channel": want_channel, "text": "", "attachments": [
-            {"title": subject, "text": first, "color": COLORS[event]}]}, event
+            {"fallback": subject, "title": subject, "text": first,
+             "color": COLORS[event]}]}, event
     assert sent[4][1] == "The stage was cancelled by admin."
 
 
@@ -209,8 +218,9 @@ def test_full_post_qp_utf8_body(groups, slack, milter, mta, sink):
     post = slack.wait_for_posts(1, timeout=10)[0]
     assert post.json == {
         "channel": "#builds",
-        "text": "Message from: GoCD Server <go@gocd.example.com>",
-        "attachments": [{"title": subject, "text": text, "color": "#D50200"}],
+        "text": "Message from: GoCD Server &lt;go@gocd.example.com&gt;",
+        "attachments": [{"fallback": subject, "title": subject, "text": text,
+                         "color": "#D50200"}],
     }
     assert post.header("Authorization") == "Bearer " + TOKEN
     m2a.wait_log(sent_line(res.queue_id))
@@ -389,9 +399,10 @@ def test_webhook_channel_posts_to_webhook_without_token(groups, slack, milter, m
     assert hooked.path == "/hooks/T000/B000/hooksecret"
     assert hooked.header("Authorization") is None
     assert hooked.header("Content-Type") == "application/json; charset=utf-8"
-    assert hooked.json == {"channel": "#hooked", "text": "", "attachments": [
-        {"title": subject_of(data), "text": decoded_text(data).split("\n")[0],
-         "color": "#D50200"}]}
+    # a webhook posts to its own channel: no "channel" (issue 13, point 2)
+    assert hooked.json == {"text": "", "attachments": [
+        {"fallback": subject_of(data), "title": subject_of(data),
+         "text": decoded_text(data).split("\n")[0], "color": "#D50200"}]}
     assert api.path == API_PATH and api.json["channel"] == "#builds"
     assert api.header("Authorization") == "Bearer " + TOKEN
     m2a.wait_log(sent_line(res.queue_id, "#hooked"))

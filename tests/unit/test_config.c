@@ -818,6 +818,8 @@ test_slack_destination_known(void **state)
 	struct config *c = parse_ok(
 	    "slack-token = \"xoxb-1\";\n"
 	    "slack-webhooks = ( { channel = \"#hooked\"; url = \"https://h/x\"; } );\n"
+	    "chat-webhooks = ( { name = \"ops\"; service = \"mattermost\";\n"
+	    "  url = \"https://mm.example.com/hooks/x\"; } );\n"
 	    "managers = ( { name = \"m\"; url = \"https://go\";\n"
 	    "  messages-we-want = { to = \"a@b\"; };\n"
 	    "  rules = ( { actions = [\"mailto:x@y\", \"slack:#builds:full\"]; },\n"
@@ -825,14 +827,18 @@ test_slack_destination_known(void **state)
 	    "  teams = ( { groups = [\"g\"]; actions = [\"slack:#team\"]; } ); } );\n");
 
 	(void)state;
-	assert_true(config_slack_destination_known(c, "#builds"));
-	assert_true(config_slack_destination_known(c, "@alice"));
-	assert_true(config_slack_destination_known(c, "#team"));
-	assert_true(config_slack_destination_known(c, "#hooked"));
-	assert_false(config_slack_destination_known(c, "#gone"));
-	assert_false(config_slack_destination_known(c, "#Builds"));
-	assert_false(config_slack_destination_known(c, "x@y"));
-	assert_false(config_slack_destination_known(c, "#builds:full"));
+	assert_true(config_chat_destination_known(c, "#builds", false));
+	assert_true(config_chat_destination_known(c, "@alice", false));
+	assert_true(config_chat_destination_known(c, "#team", false));
+	assert_true(config_chat_destination_known(c, "#hooked", false));
+	assert_false(config_chat_destination_known(c, "#gone", false));
+	assert_false(config_chat_destination_known(c, "#Builds", false));
+	assert_false(config_chat_destination_known(c, "x@y", false));
+	assert_false(config_chat_destination_known(c, "#builds:full", false));
+	/* chat: posts by the name of their chat-webhooks entry */
+	assert_true(config_chat_destination_known(c, "ops", true));
+	assert_false(config_chat_destination_known(c, "gone", true));
+	assert_false(config_chat_destination_known(c, "#builds", true));
 	config_free(c);
 }
 
