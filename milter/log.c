@@ -15,12 +15,17 @@
 #include "log.h"
 
 enum log_target {
+	TARGET_TERMINAL,	/* "mail2alert: LINE": -t, and anything before a target is set */
 	TARGET_STDERR,		/* "TIME mail2alert: LINE" */
 	TARGET_JOURNAL,		/* "<N>LINE" on a stream journald reads */
 	TARGET_SYSLOG,
 };
 
-static enum log_target log_target = TARGET_STDERR;
+/*
+ * Until the daemon or -r/-n choose, lines go to the terminal the way a
+ * command's complaints do, so -t and loading the config speak alike.
+ */
+static enum log_target log_target = TARGET_TERMINAL;
 static bool log_debug_enabled;
 static atomic_bool log_startup_to_stderr;	/* syslog: copy problems to stderr too */
 
@@ -119,6 +124,9 @@ log_msg(int priority, const char *fmt, ...)
 	}
 	/* one fprintf per line: stdio locks the stream, so threads do not interleave */
 	switch (log_target) {
+	case TARGET_TERMINAL:
+		fprintf(stderr, "mail2alert: %s%s\n", level_name(priority), line);
+		break;
 	case TARGET_STDERR: {
 		char stamp[32];
 		time_t now = time(NULL);

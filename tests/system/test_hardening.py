@@ -4,6 +4,7 @@ runs, and mail addresses are single plain mailboxes.  Each test performs
 the attack the issue describes."""
 
 import os
+from os import EX_CONFIG
 import signal
 import subprocess
 import time
@@ -32,7 +33,7 @@ def test_check_never_prints_a_secret_with_a_dollar(config_check):
     ]
     for extra in cases:
         path, rc, out, err = config_check(_manager_with(extra))
-        assert rc == 1, extra
+        assert rc == EX_CONFIG, extra
         key = "passwd" if "passwd" in extra else "token"
         assert path + ":" in err and key + ":" in err, err
         assert "not shown" in err, err
@@ -41,9 +42,9 @@ def test_check_never_prints_a_secret_with_a_dollar(config_check):
     # slack-token is a secret too; a whole-value reference may be named
     path, rc, out, err = config_check(
         _manager_with("").replace('socket =', 'slack-token = "xoxb-%s";\nsocket =' % SECRET))
-    assert rc == 1 and "slack-token" in err and "tail" not in err and "S3cr3t" not in err
+    assert rc == EX_CONFIG and "slack-token" in err and "tail" not in err and "S3cr3t" not in err
     path, rc, out, err = config_check(_manager_with('    token = "$M2A_UNSET_TOKEN";\n'))
-    assert rc == 1 and "environment variable M2A_UNSET_TOKEN is not set" in err, err
+    assert rc == EX_CONFIG and "environment variable M2A_UNSET_TOKEN is not set" in err, err
 
 
 def test_reload_failure_line_never_prints_a_secret(milter, gocd, test_dir):
@@ -100,20 +101,20 @@ def test_include_of_a_fifo_is_refused_not_waited_on(config_check, test_dir):
     text = gocd_config(rule("mailto:a@example.com"))
     for top in ('@include "%s"\n' % fifo, '  @include "%s"\n' % good):
         path, rc, out, err = config_check(top + text)
-        assert rc == 1
+        assert rc == EX_CONFIG
         assert "@include: cannot read %s: not a regular file" % fifo in err, err
     line2 = '# a comment\n@include "%s"\n' % fifo
     path, rc, out, err = config_check(line2 + text)
     assert "%s:2: @include" % path in err, err
     # an escape could make libconfig open another file than the one checked
     path, rc, out, err = config_check('@include "%s\\x2e"\n' % good + text)
-    assert rc == 1 and "without backslashes" in err, err
+    assert rc == EX_CONFIG and "without backslashes" in err, err
     # a file that includes itself stops at the depth bound
     loop = os.path.join(test_dir, "loop.inc")
     with open(loop, "w") as f:
         f.write('@include "%s"\n' % loop)
     path, rc, out, err = config_check('@include "%s"\n' % loop + text)
-    assert rc == 1 and "@include: nested more than 10 deep" in err, err
+    assert rc == EX_CONFIG and "@include: nested more than 10 deep" in err, err
 
 
 def test_env_expansion_is_bounded(config_check):
@@ -122,14 +123,14 @@ def test_env_expansion_is_bounded(config_check):
     big = "B" * (65 * 1024)
     text = _manager_with('    user = "$M2A_BIG";\n    passwd = "x";\n')
     path, rc, out, err = config_check(text, env={"M2A_BIG": big})
-    assert rc == 1
+    assert rc == EX_CONFIG
     assert "user: environment variable M2A_BIG adds more than 65536 bytes" in err
     assert path + ":" in err and "BBBB" not in err + out
     # many values of 60 KiB each: the total bound stops them
     rules = [rule("mailto:a@example.com", function="pipelines.in_group",
                   args=("$M2A_BIG",)) for _ in range(20)]
     path, rc, out, err = config_check(gocd_config(*rules), env={"M2A_BIG": "g" * 60000})
-    assert rc == 1 and "adds more than" in err and "(or 1048576 to the file)" in err, err
+    assert rc == EX_CONFIG and "adds more than" in err and "(or 1048576 to the file)" in err, err
     assert "gggg" not in err
 
 
@@ -202,9 +203,9 @@ def test_mailto_takes_one_plain_mailbox(config_check):
     for bad in ("a@example.com;c@example.com", "a@example.com (boss)",
                 "@a.example,@b.example:x@example.com", "<a@example.com>"):
         path, rc, out, err = config_check(gocd_config(rule("mailto:" + bad)))
-        assert rc == 1 and "not a mail address" in err, (bad, err)
+        assert rc == EX_CONFIG and "not a mail address" in err, (bad, err)
         path, rc, out, err = config_check(
             gocd_config(rule("mailto:a@example.com"), unresolved="mailto:" + bad))
-        assert rc == 1 and "unresolved" in err, (bad, err)
+        assert rc == EX_CONFIG and "unresolved" in err, (bad, err)
     path, rc, out, err = config_check(gocd_config(rule('mailto:"a b"@[192.0.2.1]')))
     assert rc == 0, err
