@@ -24,6 +24,7 @@
 #include "gocd_poller.h"
 #include "http.h"
 #include "log.h"
+#include "metrics.h"
 #include "snapshots.h"
 #include "xalloc.h"
 
@@ -39,6 +40,7 @@ struct poller {
 	char *manager;			/* name; settings come from the config */
 	pthread_t thread;
 	enum gocd_api api_in_use;	/* what auto detection settled on */
+	enum gocd_api api_asked;	/* what the last poll asked */
 	char *etag;			/* of the last admin response */
 	unsigned failures;		/* in the current streak */
 	unsigned long poll_seen;	/* poll_generation when last woken */
@@ -223,6 +225,7 @@ poll_once(struct poller *p, const struct poll_settings *s, char *why, size_t why
 		http_response_free(&resp);
 		api = (enum gocd_api)next;
 	}
+	p->api_asked = api;
 	if (s->api == GOCD_API_AUTO && p->api_in_use != api && resp.status / 100 == 2) {
 		log_info("manager=%s api=%s: using %s", p->manager, gocd_api_name(api),
 		    endpoints[api].path);
@@ -355,6 +358,14 @@ next_delay(struct poller *p, enum poll_outcome outcome, int interval)
 static void
 report(struct poller *p, enum poll_outcome outcome, const char *why)
 {
+	static const enum metrics_poll_result results[] = {
+		[POLL_UPDATED] = METRICS_POLL_UPDATED,
+		[POLL_UNCHANGED] = METRICS_POLL_UNCHANGED,
+		[POLL_PROCESSING] = METRICS_POLL_PROCESSING,
+		[POLL_FAILED] = METRICS_POLL_FAILED,
+	};
+
+	metrics_poll(p->manager, results[outcome], (int)p->api_asked, why);
 	if (outcome == POLL_FAILED) {
 		if (p->failures++ == 0)
 			log_warning("manager=%s: GoCD poll failed, keeping the last pipeline "

@@ -41,6 +41,8 @@
 #include "gocd_poller.h"
 #include "http.h"
 #include "log.h"
+#include "metrics.h"
+#include "metrics_http.h"
 #include "milter.h"
 #include "preflight.h"
 #include "slack.h"
@@ -344,6 +346,13 @@ notify_reloading(void)
 	    (unsigned long long)now.tv_sec * 1000000ULL + (unsigned long long)now.tv_nsec / 1000);
 }
 
+/* Both NULL, or equal strings. */
+static bool
+same_string(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
 /* SIGHUP, SIGUSR1: load the config beside the old one; keep the old on error. */
 static void
 reload(void)
@@ -356,10 +365,17 @@ reload(void)
 	config = config_load(config_path, err, sizeof(err));
 	if (config == NULL) {
 		log_error("reload failed, still running on the previous configuration: %s", err);
+		metrics_reload(false, err);
 	} else {
 		if (old != NULL && strcmp(old->config->socket, config->socket) != 0)
 			log_warning("reload: socket changed to %s; restart mail2alert to "
 			    "listen there", config->socket);
+		if (old != NULL && !same_string(old->config->metrics_listen, config->metrics_listen))
+			log_warning("reload: metrics-listen changed to %s; restart mail2alert "
+			    "to listen there", config->metrics_listen ? config->metrics_listen :
+			    "(none)");
+		metrics_register_managers(config);
+		metrics_reload(true, NULL);
 		config_publish(config);
 		log_info("reloaded %s: managers=%zu rules=%zu", config_path,
 		    config->nmanagers, count_rules(config));
@@ -490,6 +506,8 @@ start(struct config *config)
 		log_error("cannot initialise libcurl");
 		return EX_SOFTWARE;
 	}
+	metrics_init();
+	metrics_register_managers(config);
 	config_publish(config);
 	if ((rc = open_milter_socket(config)) != 0 || (rc = drop_privileges(config)) != 0)
 		return rc;
@@ -502,6 +520,8 @@ start(struct config *config)
 	state_file_load(config->state_file, (size_t)config->slack_queue_size);
 	if (state_file_start(config->state_file) != 0 || pollers_start(config) != 0)
 		return EX_OSERR;
+	if (metrics_http_start(config) != 0)
+		return EX_UNAVAILABLE;
 	return 0;
 }
 
@@ -540,6 +560,7 @@ run(struct config *config, const struct options *opt)
 	rc = smfi_main();
 	sd_notify(0, "STOPPING=1");
 	log_info("stopping");
+	metrics_http_stop();
 	pollers_stop();
 	stop_slack_and_save(state_path);
 	free(state_path);
@@ -547,6 +568,7 @@ run(struct config *config, const struct options *opt)
 	pthread_kill(signal_thread, SIGUSR2);
 	pthread_join(signal_thread, NULL);
 	snapshots_shutdown();
+	metrics_shutdown();
 	http_cleanup();
 	return rc == MI_SUCCESS ? EX_OK : EX_SOFTWARE;
 }

@@ -10,9 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "disposition.h"
 #include "log.h"
+#include "metrics.h"
 #include "milter.h"
 #include "mime_body.h"
 #include "mime_text.h"
@@ -198,6 +200,8 @@ wanted(struct message *msg)
 		    (const char *const *)msg->recipients, msg->nrecipients);
 		if (msg->manager != NULL)
 			msg->wants_body = manager_posts_to_slack(msg->manager);
+		else
+			metrics_message_not_wanted();
 	}
 	if (msg->manager == NULL) {
 		message_reset(msg);
@@ -447,25 +451,34 @@ cb_eom(SMFICTX *ctx)
 	struct disposition d;
 	struct route_input in;
 	const char *qid = queue_id(ctx);
+	struct timespec started, ended;
 	sfsistat status;
 
 	if (!wanted(msg))
 		return SMFIS_ACCEPT;
+	clock_gettime(CLOCK_MONOTONIC, &started);
 	route_read_subject(&subject, strbuf_str(&msg->subject), msg->subject.len, NULL);
 	if (msg->manager->url != NULL)
 		groups = groups_acquire(msg->manager->name);
 	decide(msg, &subject, groups ? groups->index : NULL, &in, &result, &d);
 	status = apply_disposition(ctx, msg, &in, &result, &d, qid);
-	if (subject.event != subject.parsed)
+	metrics_message(msg->manager->name, d.outcome);
+	metrics_event(subject.event);
+	if (subject.event != subject.parsed) {
+		metrics_edge_rewrite();
 		log_info("%s: pipeline=%s stage=%s parsed=%s previous=%s event=%s "
 		    "reason=edge-detection", qid, subject.stage.pipeline, subject.stage.stage,
 		    event_name(subject.parsed), event_status_name(subject.previous),
 		    event_name(subject.event));
+	}
 	disposition_free(&d);
 	route_result_free(&result);
 	groups_release(groups);
 	route_subject_free(&subject);
 	message_reset(msg);
+	clock_gettime(CLOCK_MONOTONIC, &ended);
+	metrics_eom_duration((uint64_t)(ended.tv_sec - started.tv_sec) * 1000000000u +
+	    (uint64_t)ended.tv_nsec - (uint64_t)started.tv_nsec);
 	return status;
 }
 

@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "metrics_text.h"
 #include "preflight.h"
 #include "xalloc.h"
 
@@ -301,6 +302,19 @@ check_files(struct preflight *pf, const struct passwd *pw)
 	free(checks);
 }
 
+/* metrics-listen: HOST:PORT or [IPv6]:PORT (it is opened only at start). */
+static void
+check_metrics_listen(struct preflight *pf)
+{
+	char host[256], why[256];
+	unsigned port;
+
+	if (pf->config->metrics_listen != NULL &&
+	    !metrics_listen_parse(pf->config->metrics_listen, host, sizeof(host), &port,
+	    why, sizeof(why)))
+		problem(pf, true, "metrics-listen: %s", why);
+}
+
 int
 preflight_check(const struct config *config, preflight_report_fn report, void *arg)
 {
@@ -308,6 +322,7 @@ preflight_check(const struct config *config, preflight_report_fn report, void *a
 	struct passwd *pw = NULL;
 
 	check_socket(&pf);
+	check_metrics_listen(&pf);
 	if (config->user != NULL && (pw = getpwnam(config->user)) == NULL)
 		problem(&pf, true, "user \"%s\" does not exist", config->user);
 	if (config->socket_group != NULL && getgrnam(config->socket_group) == NULL)

@@ -258,6 +258,17 @@ snapshots_restore(struct state_doc *doc)
 	pthread_mutex_unlock(&stage_lock);
 }
 
+size_t
+stage_states_count(void)
+{
+	size_t n;
+
+	pthread_mutex_lock(&stage_lock);
+	n = stage_table_count(states_locked());
+	pthread_mutex_unlock(&stage_lock);
+	return n;
+}
+
 void
 snapshots_shutdown(void)
 {

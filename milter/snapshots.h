@@ -60,6 +60,9 @@ bool stage_states_commit(const struct route_subject *subject);
 /* Seed states of stages not known yet (cctray); returns how many. */
 size_t stage_states_seed(const struct stage_table *seed);
 
+/* How many stage states are kept now (for /metrics). */
+size_t stage_states_count(void);
+
 /* Counts changes to groups and stage states, so the state file knows when to save. */
 unsigned long snapshots_changes(void);
 

@@ -16,6 +16,7 @@
 #include "clock_wait.h"
 #include "files.h"
 #include "log.h"
+#include "metrics.h"
 #include "slack.h"
 #include "snapshots.h"
 #include "state_doc.h"
@@ -130,7 +131,7 @@ save(struct slack_post **posts, size_t nposts)
 {
 	char *json = snapshots_state_json(posts, nposts);
 
-	write_atomically(state_path, json);
+	metrics_state_save(write_atomically(state_path, json) == 0);
 	free(json);
 }
 

@@ -27,6 +27,7 @@
 #define CONFIG_DEFAULT_SOCKET_MODE 0660
 #define CONFIG_DEFAULT_SLACK_API "https://slack.com/api"
 #define CONFIG_DEFAULT_POLL_INTERVAL 30
+#define CONFIG_DEFAULT_READY_MAX_POLL_AGE 3	/* x poll-interval */
 #define CONFIG_DEFAULT_CONNECT_TIMEOUT 10
 #define CONFIG_DEFAULT_TIMEOUT 30
 
@@ -139,6 +140,8 @@ struct config {
 	struct manager *managers;
 	size_t nmanagers;
 	bool posts_to_slack;		/* some manager posts to Slack */
+	char *metrics_listen;		/* HOST:PORT of /metrics, or NULL: off */
+	long ready_max_poll_age;	/* /-/ready: groups younger than this x poll-interval */
 };
 
 /* Environment lookup used for $NAME expansion (getenv in the daemon). */

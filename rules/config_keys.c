@@ -54,6 +54,9 @@ static const struct config_key keys[] = {
 	INT(CONFIG_ROOT, "gocd-answer-limit", struct config, gocd_answer_limit,
 	    CONFIG_DEFAULT_GOCD_ANSWER_LIMIT, GOCD_ANSWER_LIMIT_MIN, GOCD_ANSWER_LIMIT_MAX, NI),
 	OWN(CONFIG_ROOT, "managers", CONFIG_GROUPS, config_read_managers, NULL, REQ),
+	STRING(CONFIG_ROOT, "metrics-listen", struct config, metrics_listen, NULL, NI),
+	INT(CONFIG_ROOT, "ready-max-poll-age", struct config, ready_max_poll_age,
+	    CONFIG_DEFAULT_READY_MAX_POLL_AGE, 1, 1000, NI),
 
 	STRING(CONFIG_WEBHOOK, "channel", struct slack_webhook, channel, NULL, REQ | NI),
 	STRING(CONFIG_WEBHOOK, "url", struct slack_webhook, url, NULL, REQ | SECRET | NI),

@@ -61,6 +61,12 @@ stage_table_set(struct stage_table *table, const char *pipeline,
 }
 
 size_t
+stage_table_count(const struct stage_table *table)
+{
+	return table->states.count;
+}
+
+size_t
 stage_table_merge(struct stage_table *into, const struct stage_table *from,
     bool replace)
 {

@@ -40,6 +40,9 @@ bool stage_table_set(struct stage_table *table, const char *pipeline,
 size_t stage_table_merge(struct stage_table *into, const struct stage_table *from,
     bool replace);
 
+/* How many stages the table holds. */
+size_t stage_table_count(const struct stage_table *table);
+
 void stage_table_free(struct stage_table *table);
 
 #endif
