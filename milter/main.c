@@ -10,8 +10,9 @@
  *
  * Exit codes are sysexits(3)'s: EX_USAGE for the command line, EX_CONFIG
  * for the configuration and what -t checks, EX_NOPERM for refusing root,
- * EX_UNAVAILABLE for a socket that cannot be listened on, EX_OSERR for
- * fork and threads.
+ * EX_UNAVAILABLE for a socket that cannot be listened on (and for -s, a
+ * daemon that cannot be reached), EX_OSERR for fork and threads; -s exits
+ * 1 when the daemon is not ready.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -48,6 +49,7 @@
 #include "slack.h"
 #include "snapshots.h"
 #include "state_file.h"
+#include "status.h"
 #include "xalloc.h"
 
 #ifndef MAIL2ALERT_VERSION
@@ -66,6 +68,7 @@ struct options {
 	bool debug;
 	bool check_only;
 	bool report;
+	bool status;
 	bool json;
 	const char *dry_run;		/* -n FILE.eml */
 	const char *from;		/* --from */
@@ -85,6 +88,7 @@ usage(FILE *out)
 	    "       mail2alert -t [-c FILE]          check the configuration\n"
 	    "       mail2alert -k                    list the configuration keys\n"
 	    "       mail2alert -r [-c FILE] [-j]     report where each pipeline's alerts go\n"
+	    "       mail2alert -s [-c FILE] [-j]     status of the running daemon\n"
 	    "       mail2alert -n FILE.eml [-c FILE] [--from ADDR] [--to ADDR]...\n"
 	    "                                        dry run: how one message would be routed\n"
 	    "       mail2alert -V | -h\n"
@@ -117,10 +121,13 @@ parse_options(int argc, char **argv, struct options *opt)
 	int c;
 
 	opt->config_path = CONFIG_DEFAULT_PATH;
-	while ((c = getopt_long(argc, argv, "c:fdtkrjn:Vh", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:fdtkrsjn:Vh", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'r':
 			opt->report = true;
+			break;
+		case 's':
+			opt->status = true;
 			break;
 		case 'j':
 			opt->json = true;
@@ -605,6 +612,16 @@ main(int argc, char **argv)
 		}
 		config_free(config);
 		return errors == 0 ? EX_OK : EX_CONFIG;
+	}
+	if (opt.status) {
+		int rc;
+
+		log_open_stderr(opt.debug);
+		http_init();
+		rc = status_show(config, opt.json);
+		http_cleanup();
+		config_free(config);
+		return rc;
 	}
 	if (opt.report || opt.dry_run) {
 		int rc;
