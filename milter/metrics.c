@@ -186,7 +186,8 @@ value(atomic_ulong *counter)
 void
 metrics_message(const char *manager, enum disposition_outcome outcome)
 {
-	struct manager_counters *slot = manager_slot(manager, true);
+	/* registered before its config was published: no lock here, ever */
+	struct manager_counters *slot = manager_slot(manager, false);
 
 	if (slot != NULL && (unsigned)outcome < OUTCOME_COUNT)
 		count(&slot->messages[outcome]);
