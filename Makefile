@@ -82,8 +82,9 @@ system-check: deps mail2alert
 
 check: unit-check system-check
 
-# The unit tests, and the daemon under the routing and edge system tests,
-# under valgrind.  Any finding fails: the logs must stay empty.
+# The unit tests, and the daemon under the routing, edge and metrics system
+# tests (the metrics listener's thread), under valgrind.  Any finding
+# fails: the logs must stay empty.
 VALGRIND_LOGS = $(CURDIR)/build/valgrind-logs
 valgrind-check: deps $(UNIT_BIN) mail2alert
 	@rc=0; for t in $(UNIT_BIN); do echo "== valgrind $$t"; \
@@ -91,7 +92,8 @@ valgrind-check: deps $(UNIT_BIN) mail2alert
 	rm -rf $(VALGRIND_LOGS)
 	M2A_VALGRIND_LOGS=$(VALGRIND_LOGS) M2A_REAL_BINARY=$(CURDIR)/mail2alert \
 		MAIL2ALERT=$(CURDIR)/tests/valgrind/mail2alert.sh \
-		$(PYTHON) -m pytest -q tests/system/test_routing.py tests/system/test_edges.py
+		$(PYTHON) -m pytest -q tests/system/test_routing.py tests/system/test_edges.py \
+		tests/system/test_metrics.py
 	@found=$$(find $(VALGRIND_LOGS) -name '*.log' -size +0 | wc -l); \
 		echo "valgrind: $$(ls $(VALGRIND_LOGS) | wc -l) daemon runs, $$found with findings"; \
 		[ $$found -eq 0 ] || { cat $(VALGRIND_LOGS)/*.log; exit 1; }
