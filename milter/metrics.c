@@ -38,10 +38,10 @@ static const char *const poll_result_names[] = {
 };
 
 static const char *const chat_outcome_names[] = {
-	[CHAT_SENT] = "sent",
-	[CHAT_RETRIED] = "retried",
-	[CHAT_FAILED] = "failed",
-	[CHAT_DROPPED] = "dropped",
+	[METRICS_CHAT_SENT] = "sent",
+	[METRICS_CHAT_RETRIED] = "retried",
+	[METRICS_CHAT_FAILED] = "failed",
+	[METRICS_CHAT_DROPPED] = "dropped",
 };
 
 struct manager_counters {
@@ -58,7 +58,7 @@ struct manager_counters {
 
 struct driver_counters {
 	char *name;
-	atomic_ulong posts[CHAT_OUTCOME_COUNT];
+	atomic_ulong posts[METRICS_CHAT_OUTCOME_COUNT];
 };
 
 /* Slots are only added, under names_lock; readers need no lock. */
@@ -257,11 +257,11 @@ metrics_poll(const char *manager, enum metrics_poll_result result, int api,
 }
 
 void
-metrics_chat_post(const char *driver, enum chat_outcome outcome)
+metrics_chat_post(const char *driver, enum metrics_chat_outcome outcome)
 {
 	struct driver_counters *slot = driver_slot(driver);
 
-	if (slot != NULL && (unsigned)outcome < CHAT_OUTCOME_COUNT)
+	if (slot != NULL && (unsigned)outcome < METRICS_CHAT_OUTCOME_COUNT)
 		count(&slot->posts[outcome]);
 }
 
@@ -477,7 +477,7 @@ expose_chat(struct strbuf *out)
 	metrics_text_family(out, "mail2alert_chat_posts_total", "counter",
 	    "Chat posts, by driver and outcome.");
 	for (size_t i = 0; i < n; i++) {
-		for (int o = 0; o < CHAT_OUTCOME_COUNT; o++) {
+		for (int o = 0; o < METRICS_CHAT_OUTCOME_COUNT; o++) {
 			const struct metrics_label l[] = {
 				{ "driver", drivers[i].name }, { "outcome", chat_outcome_names[o] },
 			};
@@ -598,7 +598,7 @@ chat_json(void)
 	for (size_t i = 0; i < n; i++) {
 		cJSON *d = cJSON_CreateObject();
 
-		for (int c = 0; c < CHAT_OUTCOME_COUNT; c++)
+		for (int c = 0; c < METRICS_CHAT_OUTCOME_COUNT; c++)
 			cJSON_AddNumberToObject(d, chat_outcome_names[c],
 			    (double)value(&drivers[i].posts[c]));
 		cJSON_AddItemToObject(posts, drivers[i].name, d);

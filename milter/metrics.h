@@ -29,13 +29,13 @@
 #define METRICS_NAMES_MAX 64
 
 /* How one chat post ended, for the chat workers. */
-enum chat_outcome {
-	CHAT_SENT,		/* the service took it */
-	CHAT_RETRIED,		/* one failed attempt that will be retried */
-	CHAT_FAILED,		/* given up: retry time over, or refused for good */
-	CHAT_DROPPED,		/* never queued: the queue was full */
+enum metrics_chat_outcome {
+	METRICS_CHAT_SENT,		/* the service took it */
+	METRICS_CHAT_RETRIED,		/* one failed attempt that will be retried */
+	METRICS_CHAT_FAILED,		/* given up: retry time over, or refused for good */
+	METRICS_CHAT_DROPPED,		/* never queued: the queue was full */
 };
-#define CHAT_OUTCOME_COUNT 4
+#define METRICS_CHAT_OUTCOME_COUNT 4
 
 /* How one GoCD poll ended. */
 enum metrics_poll_result {
@@ -72,7 +72,7 @@ void metrics_poll(const char *manager, enum metrics_poll_result result, int api,
  * The chat workers: one call per post and outcome; driver is the
  * service's name ("slack"), and the queue depth after every change.
  */
-void metrics_chat_post(const char *driver, enum chat_outcome outcome);
+void metrics_chat_post(const char *driver, enum metrics_chat_outcome outcome);
 void metrics_chat_queue_depth(size_t depth);
 
 /* The state file writer: one call per save. */
