@@ -24,6 +24,7 @@
 #include "config.h"
 #include "http.h"
 #include "log.h"
+#include "metrics.h"
 #include "slack.h"
 #include "slack_users.h"
 #include "snapshots.h"
@@ -62,6 +63,25 @@ now_ms(clockid_t clock)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/*
+ * The driver a post goes through under the config in force, for the
+ * metrics' driver label: "slack" for slack: posts, the chat-webhooks
+ * entry's service for chat: ones, "unknown" when it names none any more.
+ */
+static const char *
+driver_name(const struct slack_post *post)
+{
+	struct config_snapshot *snap = config_acquire();
+	struct chat_target target;
+	const char *name = "unknown";
+	char why[128];
+
+	if (snap != NULL && chat_target_for(snap->config, post, &target, why, sizeof(why)))
+		name = target.driver->name;	/* static: outlives the snapshot */
+	config_release(snap);
+	return name;
+}
+
 bool
 slack_enqueue(struct slack_post *post, size_t limit)
 {
@@ -71,6 +91,7 @@ slack_enqueue(struct slack_post *post, size_t limit)
 		unsigned long total = ++dropped;
 
 		pthread_mutex_unlock(&queue_lock);
+		metrics_chat_post(driver_name(post), METRICS_CHAT_DROPPED);
 		log_error("%s: %s=%s status=dropped reason=%s dropped_total=%lu",
 		    post->queue_id, SLACK_POST_KIND(post), post->channel,
 		    worker_running ? "queue-full" : "not-running", total);
@@ -79,6 +100,7 @@ slack_enqueue(struct slack_post *post, size_t limit)
 	}
 	queue = xgrow(queue, &queue_cap, queue_len + 1, sizeof(*queue));
 	queue[queue_len++] = (struct pending){ .post = post, .backoff = 1 };
+	metrics_chat_queue_depth(queue_len);
 	pthread_cond_signal(&queue_wake);
 	pthread_mutex_unlock(&queue_lock);
 	return true;
@@ -142,10 +164,13 @@ enum attempt_result {
 	ATTEMPT_STOPPED,	/* the worker is stopping: keep the post */
 };
 
-/* Send once: the outcome, the reason in why, the answer's rate-limit wait in *wait. */
+/*
+ * Send once: the outcome, the reason in why, the answer's rate-limit wait
+ * in *wait, the driver's name in *driver (left alone if none applies).
+ */
 static enum chat_outcome
-send_once(const struct config *config, const struct slack_post *post, long *wait,
-    char *why, size_t whylen)
+send_once(const struct config *config, const struct slack_post *post,
+    const char **driver, long *wait, char *why, size_t whylen)
 {
 	struct chat_target target;
 	struct strbuf url = STRBUF_INIT;
@@ -161,6 +186,7 @@ send_once(const struct config *config, const struct slack_post *post, long *wait
 	*wait = -1;
 	if (!chat_target_for(config, post, &target, why, whylen))
 		return CHAT_REJECTED;
+	*driver = target.driver->name;
 	channel = target.channel;
 	if (target.api) {
 		enum slack_dest kind = slack_dest_kind(channel);
@@ -216,6 +242,7 @@ attempt(struct pending *p)
 	const char *kind = SLACK_POST_KIND(post);
 	long long now = now_ms(CLOCK_MONOTONIC);
 	enum chat_outcome outcome;
+	const char *driver = "unknown";
 	long wait;
 	char why[256] = "";
 
@@ -224,16 +251,18 @@ attempt(struct pending *p)
 	if (p->deadline == 0)
 		p->deadline = now + snap->config->slack_retry_time * 1000LL;
 	p->attempts++;
-	outcome = send_once(snap->config, post, &wait, why, sizeof(why));
+	outcome = send_once(snap->config, post, &driver, &wait, why, sizeof(why));
 	config_release(snap);
 	if (worker_stop && outcome != CHAT_SENT)
 		return ATTEMPT_STOPPED;
 	if (outcome == CHAT_SENT) {
+		metrics_chat_post(driver, METRICS_CHAT_SENT);
 		log_info("%s: %s=%s status=sent attempts=%u", post->queue_id, kind,
 		    post->channel, p->attempts);
 		return ATTEMPT_DONE;
 	}
 	if (outcome == CHAT_REJECTED) {
+		metrics_chat_post(driver, METRICS_CHAT_FAILED);
 		log_error("%s: %s=%s status=failed error=%s subject=\"%s\"",
 		    post->queue_id, kind, post->channel, why, post->subject);
 		return ATTEMPT_DONE;
@@ -246,11 +275,13 @@ attempt(struct pending *p)
 	}
 	now = now_ms(CLOCK_MONOTONIC);
 	if (wait > SLACK_RETRY_AFTER_MAX || now + wait * 1000LL > p->deadline) {
+		metrics_chat_post(driver, METRICS_CHAT_FAILED);
 		log_error("%s: %s=%s status=failed error=%s attempts=%u "
 		    "reason=retry-time-exhausted subject=\"%s\"", post->queue_id, kind,
 		    post->channel, why, p->attempts, post->subject);
 		return ATTEMPT_DONE;
 	}
+	metrics_chat_post(driver, METRICS_CHAT_RETRIED);
 	log_warning("%s: %s=%s status=deferred error=%s retry_in=%lds",
 	    post->queue_id, kind, post->channel, why, wait);
 	p->not_before = now + wait * 1000LL;
@@ -313,6 +344,7 @@ worker_main(void *arg)
 			slack_post_free(queue[i].post);
 			memmove(&queue[i], &queue[i + 1], (queue_len - i - 1) * sizeof(*queue));
 			queue_len--;
+			metrics_chat_queue_depth(queue_len);
 		}
 	}
 	pthread_mutex_unlock(&queue_lock);
@@ -374,6 +406,7 @@ slack_stop(int drain_seconds, size_t *n)
 	free(queue);
 	queue = NULL;
 	queue_len = queue_cap = 0;
+	metrics_chat_queue_depth(0);
 	pthread_mutex_unlock(&queue_lock);
 	return left;
 }

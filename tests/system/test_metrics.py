@@ -71,6 +71,11 @@ def scrape(port):
     return samples
 
 
+def scrape_text(port):
+    return "\n".join(l for l in wait_http(port, "/metrics")[2].splitlines()
+                     if l.startswith("mail2alert_chat"))
+
+
 def value(samples, name, **labels):
     return samples.get((name, frozenset(labels.items())))
 
@@ -320,3 +325,46 @@ def test_real_prometheus_scrapes_and_reads_back_the_counters(gocd, milter, mta, 
             prom.kill()
             prom.wait(10)
         log.close()
+
+
+def test_chat_posts_counted_by_driver_and_outcome(gocd, milter, mta, sink):
+    """Each chat post's end is counted under its driver (slack-api): a sent one, one
+    retried after a 503 and then sent, and one Slack refuses for good; the
+    queue depth goes back to 0."""
+    from tests.lab.slack import SlackStandIn
+
+    slack = SlackStandIn().start()
+    try:
+        port = free_port()
+        gocd.set_groups({"team-a": ["api"]})
+        extra = ('slack-token = "xoxb-metrics-test";\nslack-api = "%s";\n'
+                 'slack-retry-time = 30;\n' % slack.api_url)
+        milter(gocd_config(rule(["mailto:team-a@example.com", "slack:#builds"]),
+                           poll_interval=1,
+                           top_extra='metrics-listen = "127.0.0.1:%d";\n%s' % (port, extra)))
+        api = "/api/chat.postMessage"
+        # Slack's answers, in order: ok; a 503 then ok; ok:false, not retried
+        slack.script(api, [(200, {"Content-Type": "application/json"}, '{"ok":true}'),
+                           (503, {}, "upstream connect error"),
+                           (200, {"Content-Type": "application/json"}, '{"ok":true}'),
+                           (200, {"Content-Type": "application/json"},
+                            '{"ok":false,"error":"channel_not_found"}')])
+        for _ in range(3):
+            deliver(mta, sink, gocd_mail("api", "build", "broken"))
+        slack.wait_for_requests(4, timeout=20, path=api, answered=True)
+
+        want = {"sent": 2, "retried": 1, "failed": 1, "dropped": 0}
+        got = {}
+
+        def counted():
+            s = scrape(port)
+            got.update({o: value(s, "mail2alert_chat_posts_total", driver="slack-api", outcome=o)
+                        for o in want})
+            return got == want
+        try:
+            wait_for(counted, what="chat counters")
+        finally:
+            assert got == want, scrape_text(port)
+        assert value(scrape(port), "mail2alert_chat_queue_depth") == 0
+    finally:
+        slack.stop()
