@@ -287,6 +287,8 @@ collect_stage(const char *pipeline, const char *stage, enum stage_status status,
 {
 	struct cctray_seed *seed = arg;
 
+	if (status == STAGE_UNKNOWN)	/* nothing certain: leave it unseeded */
+		return;
 	if (seed->known == NULL || group_index_group_of(seed->known, pipeline) != NULL)
 		stage_table_set(&seed->table, pipeline, stage, status);
 }

@@ -472,16 +472,21 @@ def test_cctray_seed_makes_first_failure_a_break_and_mail_wins_later(gocd, milte
     assert trace(m)[1]["event"] == "BREAKS"
     assert event_of(mta, sink, "pipe", "build", "passed", counter=3) == "FIXED"
 
-    # cctray now disagrees with what mail said, and knows a new stage
-    gocd.set_cctray({"pipe :: build": "Failure", "pipe :: deploy": "Failure"})
+    assert event_of(mta, sink, "pipe", "build", "failed", counter=4) == "BREAKS"
+
+    # cctray now disagrees with what mail said, and knows a new stage.  Only
+    # "Success" is seeded: cctray says "Failure" for a cancel too (GoCD's
+    # StageState.cctrayStatus), so this test seeds Success now (it seeded
+    # Failure before that was found).
+    gocd.set_cctray({"pipe :: build": "Success", "pipe :: deploy": "Success"})
     c = gocd.count(CCTRAY)
     forced_polls(m2a, gocd, ADMIN, 1)
     gocd.wait_for_requests(CCTRAY, c + 1, timeout=10, answered=True)
     forced_polls(m2a, gocd, ADMIN, 1)                 # the seed is applied by now
     # a stage not yet known is seeded after a later poll ...
-    assert event_of(mta, sink, "pipe", "deploy", "passed", counter=4) == "FIXED"
-    # ... but the state seen in mail (success) wins over the later seed (Failure)
-    assert event_of(mta, sink, "pipe", "build", "failed", counter=4) == "BREAKS"
+    assert event_of(mta, sink, "pipe", "deploy", "failed", counter=5) == "BREAKS"
+    # ... but the state seen in mail (failure) wins over the later seed (Success)
+    assert event_of(mta, sink, "pipe", "build", "failed", counter=5) == "FAILS"
 
 
 def test_cctray_seeded_at_start_even_when_the_groups_poll_fails(gocd, milter, mta, sink):
