@@ -547,6 +547,38 @@ def test_dashboard_202_at_start_then_200_retried_soon(gocd, milter, mta, sink):
     assert not log_lines(m2a, POLL_FAILED), "a 202 is not a failed poll"
 
 
+def test_dashboard_etag_304s_keep_routing_on_the_snapshot(gocd, milter, mta, sink):
+    """The dashboard API answers 304 to a matching If-None-Match like the
+    admin one (DashboardControllerV4 checks fresh(); the stand-in mirrors
+    it), so its ETag is sent back too (issue 13, point 7)."""
+    gocd.set_groups({"team-a": ["api"], "team-b": ["db"]})
+    m2a = milter(team_cfg(api="dashboard"), wait_groups=False)
+    wait_poll_handled(gocd, DASH, 0)
+    forced_polls(m2a, gocd, DASH, 3)
+    reqs = gocd.requests(DASH)
+    first_ok = next(i for i, r in enumerate(reqs) if r.status == 200)
+    assert reqs[first_ok].headers.get("If-None-Match") is None
+    later = [r for r in reqs[first_ok + 1:] if r.done]
+    assert len(later) >= 3
+    tags = {r.headers.get("If-None-Match") for r in later}
+    assert len(tags) == 1 and re.fullmatch(r'"[0-9a-f]+"', tags.pop())
+    assert all(r.status == 304 for r in later)
+    assert rcpts_of(mta, sink, "api") == ["team-a@example.com"]
+    assert rcpts_of(mta, sink, "db") == ["team-b@example.com"]
+
+    # a change: 200 (to the old tag), then 304s to the new one
+    gocd.set_groups({"team-b": ["api", "db"]})
+    base = gocd.count(DASH)
+    poll_now(m2a)
+    answer, _ = wait_poll_handled(gocd, DASH, base)
+    assert answer.headers.get("If-None-Match") == reqs[-1].headers.get("If-None-Match")
+    forced_polls(m2a, gocd, DASH, 1)
+    last = gocd.requests(DASH)[-1]
+    assert last.headers.get("If-None-Match") not in (None, answer.headers.get("If-None-Match"))
+    assert last.status == 304
+    assert rcpts_of(mta, sink, "api", "failed") == ["team-b@example.com"]
+
+
 # ------------------------------------------------------------------ forced APIs
 
 @pytest.mark.parametrize("api,path", [("dashboard", DASH), ("legacy", LEGACY)])
