@@ -383,6 +383,28 @@ class GocdStandIn:
         h.wfile.flush()
         return status
 
+    @staticmethod
+    def _fresh(h, tag):
+        """GoCD's ApiController.fresh (api/api-base/.../ApiController.java):
+        If-None-Match equals the tag once a "--gzip" (or "--deflate")
+        suffix that Jetty's GzipHandler added to the sent ETag is
+        stripped."""
+        inm = h.headers.get("If-None-Match")
+        if inm is None:
+            return False
+        v = re.sub(r"--(gzip|deflate)$", "", inm.strip().strip('"'))
+        return v == tag
+
+    @staticmethod
+    def _not_modified(h):
+        """ApiController.notModified: a bare 304, with no ETag header
+        (GOCD.md, corrections section)."""
+        h.send_response(304)
+        h.send_header("Content-Length", "0")
+        h.end_headers()
+        h.wfile.flush()
+        return 304
+
     def _json(self, h, status, obj, headers=(), head=False):
         return self._send(h, status, json.dumps(obj, indent=2), headers=headers, head=head)
 
@@ -496,30 +518,16 @@ class GocdStandIn:
         if ep == "admin":
             blob = json.dumps(groups, sort_keys=True).encode()
             tag = hashlib.sha256(blob).hexdigest()
-            inm = h.headers.get("If-None-Match")
-            if inm is not None:
-                v = inm.strip().strip('"')
-                v = re.sub(r"--(gzip|deflate)$", "", v)
-                if v == tag:
-                    h.send_response(304)
-                    h.send_header("ETag", '"%s"' % tag)
-                    h.send_header("Content-Length", "0")
-                    h.end_headers()
-                    h.wfile.flush()
-                    return 304
+            if self._fresh(h, tag):
+                return self._not_modified(h)
             return self._json(h, 200, self._admin_doc(groups),
                               headers=[("ETag", '"%s"' % tag)], head=head)
         if ep == "dashboard":
             doc = self._dashboard_doc(groups)
             tag = hashlib.md5(json.dumps(doc["_embedded"]["pipeline_groups"],
                                          sort_keys=True).encode()).hexdigest()
-            inm = h.headers.get("If-None-Match")
-            if inm is not None and inm.strip().strip('"') == tag:
-                h.send_response(304)
-                h.send_header("ETag", '"%s"' % tag)
-                h.send_header("Content-Length", "0")
-                h.end_headers()
-                h.wfile.flush()
-                return 304
+            # DashboardControllerV4.index: fresh(request, etag) -> notModified
+            if self._fresh(h, tag):
+                return self._not_modified(h)
             return self._json(h, 200, doc, headers=[("ETag", '"%s"' % tag)], head=head)
         return self._json(h, 404, {"message": MSG_404}, head=head)
