@@ -460,7 +460,15 @@ class GocdStandIn:
                               headers=[("WWW-Authenticate", 'Basic realm="GoCD"')], head=head)
         if self.strict_accept and ep in ACCEPT:
             accept = h.headers.get("Accept", "")
-            if not any(a in accept for a in ACCEPT[ep]):
+            # SparkPreFilter (server/.../spark/SparkPreFilter.java): the whole
+            # Accept value must be one valid API version (ApiVersion.isValid, a
+            # set lookup, so "v1+json, */*" fails), else render404: text/plain,
+            # "The url you are trying to reach appears to be incorrect.\n".
+            if not re.fullmatch(r"application/vnd\.go\.cd(\.v\d+)?\+json", accept):
+                return self._send(h, 404, "The url you are trying to reach appears to be "
+                                  "incorrect.\n", ctype="text/plain;charset=utf-8", head=head)
+            # a valid version this controller has no route for: Spark's 404
+            if accept not in ACCEPT[ep]:
                 return self._json(h, 404, {"message": "The url you are trying to reach "
                                            "appears to be incorrect."}, head=head)
         if mode == "202" and ep != "cctray":

@@ -195,8 +195,15 @@ def test_gocd_standin_shapes_etag_and_auth():
         st, h2, _ = _get(g.url + "/api/admin/pipeline_groups",
                          dict(V1, **{"If-None-Match": etag}))
         assert st == 200 and h2["ETag"] != etag
-        # versioned APIs: wrong Accept is 404, as in GoCD
-        assert _get(g.url + "/api/admin/pipeline_groups", {"Accept": "application/json"})[0] == 404
+        # versioned APIs: wrong Accept is 404, as in GoCD; not one valid
+        # version as the whole header is SparkPreFilter's text/plain 404
+        for accept in ("application/json", "application/vnd.go.cd.v1+json, */*"):
+            st, h3, body = _get(g.url + "/api/admin/pipeline_groups", {"Accept": accept})
+            assert st == 404 and h3["Content-Type"].startswith("text/plain"), (accept, h3)
+            assert body == b"The url you are trying to reach appears to be incorrect.\n"
+        # a valid version the controller does not serve: Spark's JSON 404
+        st, h3, _ = _get(g.url + "/api/admin/pipeline_groups", V4)
+        assert st == 404 and h3["Content-Type"].startswith("application/json")
         # dashboard v4: pipelines are plain strings, empty groups omitted
         g.set_groups({"first": ["up42"], "empty": []})
         st, _, body = _get(g.url + "/api/dashboard", V4)
@@ -225,10 +232,10 @@ def test_gocd_standin_shapes_etag_and_auth():
         last = g.requests("admin")[-1]
         assert last.headers["Authorization"] == "bearer tok"
         assert last.headers["Accept"] == "application/vnd.go.cd.v1+json"
-        assert g.count("/go/api/admin/pipeline_groups") == len(g.requests("admin")) == 8
-        g.wait_for_requests("admin", 8, timeout=1)
+        assert g.count("/go/api/admin/pipeline_groups") == len(g.requests("admin")) == 10  # the three 404s included
+        g.wait_for_requests("admin", 10, timeout=1)
         with pytest.raises(TimeoutError):
-            g.wait_for_requests("admin", 9, timeout=0.2)
+            g.wait_for_requests("admin", 11, timeout=0.2)
 
 
 @pytest.mark.parametrize("mode,status", [("500", 500), ("401", 401), ("403", 403),
