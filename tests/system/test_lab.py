@@ -3,6 +3,7 @@ the sink with the envelope intact, the GoCD stand-in serves the real shapes
 and its failure modes, GoCD-like mail is built as Jakarta Mail would."""
 
 import email
+import gzip
 import email.header
 import http.client
 import json
@@ -191,6 +192,17 @@ def test_gocd_standin_shapes_etag_and_auth():
                     dict(V1, **{"If-None-Match": etag}))[0] == 304
         assert _get(g.url + "/api/admin/pipeline_groups",
                     dict(V1, **{"If-None-Match": etag[:-1] + '--gzip"'}))[0] == 304
+        # as GoCD's Jetty: gzip for a client that accepts it, the tag marked
+        # "--gzip", and a 304 (to either form) that carries no ETag
+        for url, hdrs in ((g.url + "/api/admin/pipeline_groups", V1),
+                          (g.url + "/api/dashboard", V4)):
+            st, hz, body = _get(url, dict(hdrs, **{"Accept-Encoding": "gzip"}))
+            assert st == 200 and hz["Content-Encoding"] == "gzip", hz
+            assert json.loads(gzip.decompress(body))["_embedded"]
+            assert re.fullmatch(r'"[0-9a-f]+--gzip"', hz["ETag"])
+            st, h304, _ = _get(url, dict(hdrs, **{"If-None-Match": hz["ETag"],
+                                                   "Accept-Encoding": "gzip"}))
+            assert st == 304 and "ETag" not in h304, h304
         g.set_groups({"first": ["up42"]})
         st, h2, _ = _get(g.url + "/api/admin/pipeline_groups",
                          dict(V1, **{"If-None-Match": etag}))
@@ -232,10 +244,10 @@ def test_gocd_standin_shapes_etag_and_auth():
         last = g.requests("admin")[-1]
         assert last.headers["Authorization"] == "bearer tok"
         assert last.headers["Accept"] == "application/vnd.go.cd.v1+json"
-        assert g.count("/go/api/admin/pipeline_groups") == len(g.requests("admin")) == 10  # the three 404s included
-        g.wait_for_requests("admin", 10, timeout=1)
+        assert g.count("/go/api/admin/pipeline_groups") == len(g.requests("admin")) == 12  # the gzip and 404 checks included
+        g.wait_for_requests("admin", 12, timeout=1)
         with pytest.raises(TimeoutError):
-            g.wait_for_requests("admin", 11, timeout=0.2)
+            g.wait_for_requests("admin", 13, timeout=0.2)
 
 
 @pytest.mark.parametrize("mode,status", [("500", 500), ("401", 401), ("403", 403),
