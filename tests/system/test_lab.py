@@ -3,8 +3,8 @@ the sink with the envelope intact, the GoCD stand-in serves the real shapes
 and its failure modes, GoCD-like mail is built as Jakarta Mail would."""
 
 import email
-import gzip
 import email.header
+import gzip
 import http.client
 import json
 import os
@@ -317,10 +317,19 @@ def test_stage_mail_is_jakarta_shaped():
     msg = email.message_from_bytes(raw)
     assert msg["Subject"] == "Stage [api/12/build/1] is broken"
     assert msg["From"] == msg["Sender"] == msg["Reply-To"] == "go@gocd.example.com"
-    assert msg["Content-Type"] == "text/plain; charset=UTF-8"
+    # Jakarta Mail: an all-ASCII body goes as us-ascii 7bit (MimeUtility)
+    assert msg["Content-Type"] == "text/plain; charset=us-ascii"
+    assert msg["Content-Transfer-Encoding"] == "7bit"
     text = msg.get_payload(decode=True).decode().replace("\r\n", "\n")
     assert re.search(r"(?m)^See details: http://.*:8153/go/pipelines/api/12/build/1$", text)
-    assert "\n\n-- CHECK-INS --\n\nGit: " in text
+    assert "\n\n-- CHANGES --\n\nGit: " in text                 # GoCD 26.1 on
+    # a few non-ASCII bytes: quoted-printable; mostly non-ASCII: base64
+    for mods, cte in ((["Git: x\nrevision: 1, modified by Zoë\nFix"], "quoted-printable"),
+                      (["Git: x\n" + "日本語のコミット" * 40], "base64")):
+        m = email.message_from_bytes(stage_mail("p", "s", "passed", modifications=mods))
+        assert m["Content-Type"] == "text/plain; charset=UTF-8", cte
+        assert m["Content-Transfer-Encoding"] == cte
+        assert mods[0] in m.get_payload(decode=True).decode("utf-8").replace("\r\n", "\n")
     assert text.endswith("\n\nSent by Go on behalf of jez\n")
     assert stage_mail("a", "b", "passed") != stage_mail("a", "b", "passed")  # Message-ID
     for ev, txt in [("passed", "passed"), ("failed", "failed"), ("fixed", "is fixed"),
