@@ -114,6 +114,7 @@ class GocdStandIn:
         self._cctray = {}
         self._cctray_jobs = True
         self._auth = None
+        self._views = {}
         self._requests = []
         self._counts = {}
         self._stopping = threading.Event()
@@ -199,6 +200,30 @@ class GocdStandIn:
                 self._auth = None
             else:
                 self._auth = (user, passwd, token)
+
+    def set_view(self, user, groups=None, dashboard_hidden=()):
+        """What USER (a Basic user name; None: a request without one) sees.
+
+        groups: the groups USER may view (None: all).  Both group APIs list
+        only those (PipelineConfigsService.getGroupsForUser, used by the
+        admin PipelineGroupsControllerV1 and by GoDashboardService for
+        DashboardControllerV4).  dashboard_hidden: pipelines USER's saved
+        dashboard view leaves out (PipelineSelections.namedFilter, applied
+        by DashboardControllerV4 only); a group left with no pipeline is
+        omitted from the dashboard, as GoCD does."""
+        with self._lock:
+            self._views[user] = (None if groups is None else set(groups),
+                                 set(dashboard_hidden))
+
+    @staticmethod
+    def _basic_user(h):
+        m = re.match(r"(?i)basic (.*)", h.headers.get("Authorization", ""))
+        if not m:
+            return None
+        try:
+            return base64.b64decode(m.group(1)).decode().partition(":")[0]
+        except Exception:
+            return None
 
     @staticmethod
     def _ep(endpoint):
@@ -359,7 +384,13 @@ class GocdStandIn:
             mode = self._endpoint_mode.get(ep, self._mode)
             disabled = ep in self._disabled
             groups = {g: list(ps) for g, ps in self._groups.items()}
+            view = self._views.get(self._basic_user(h))
             auth = self._auth
+        if view is not None:
+            viewable, hidden = view
+            groups = {g: ps for g, ps in groups.items() if viewable is None or g in viewable}
+            if ep == "dashboard":
+                groups = {g: [p for p in ps if p not in hidden] for g, ps in groups.items()}
         try:
             status = self._respond(h, req, ep, mode, disabled, groups, auth, head)
         except (ConnectionError, OSError):

@@ -581,6 +581,30 @@ def test_dashboard_etag_304s_keep_routing_on_the_snapshot(gocd, milter, mta, sin
     assert rcpts_of(mta, sink, "api", "failed") == ["team-b@example.com"]
 
 
+@pytest.mark.parametrize("api", ["admin", "dashboard"])
+def test_pipeline_hidden_from_the_api_user_is_reported(gocd, milter, mta, sink, postfix, api):
+    """GoCD lists only the groups the API user may view, and the dashboard
+    API applies that user's saved view too (the stand-in's set_view mirrors
+    both): the hidden pipeline's mail is discarded with a reason that says
+    so, not as if no rule matched (issue 13, point 7)."""
+    gocd.set_groups({"team-a": ["api", "secret"], "team-b": ["db"]})
+    if api == "admin":
+        gocd.set_view("gobot", groups=["team-b"])           # no view permission on team-a
+        hidden = "api"
+    else:
+        gocd.set_view("gobot", dashboard_hidden=["secret"])  # filtered out of the dashboard
+        hidden = "secret"
+    url = gocd.url.replace("http://", "http://gobot:pw@")
+    m2a = milter(team_cfg(api=api).replace("@GOCD_URL@", url),
+                 groups_path=ADMIN if api == "admin" else DASH)
+    data = gocd_mail(hidden, "build", "broken")
+    res = mta(GOCD_SENDER, [TRIGGER], data)
+    assert_discarded(mta, sink, postfix, data, res)
+    m2a.wait_log(r"%s: manager=gocd pipeline=%s stage=build event=BREAKS status=discarded "
+                 r"reason=pipeline-not-in-any-group$" % (re.escape(res.queue_id), hidden))
+    assert rcpts_of(mta, sink, "db") == ["team-b@example.com"]
+
+
 # ------------------------------------------------------------------ forced APIs
 
 @pytest.mark.parametrize("api,path", [("dashboard", DASH), ("legacy", LEGACY)])
