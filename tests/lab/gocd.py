@@ -54,6 +54,13 @@ def gzip_bomb(mib=48):
 
 MSG_401 = "You are not authorized to access this resource!"
 MSG_403 = "You are not authorized to perform this action."
+# server/.../server/newsecurity/controllers/AuthenticationController.java
+# BAD_CREDENTIALS_MSG, what a wrong Basic password gets (401)
+MSG_BAD_PASSWORD = ("Invalid credentials. Either your username and password are incorrect, "
+                    "or there is a problem with your browser cookies. Please check with your "
+                    "administrator.")
+# a Bearer token GoCD does not know (401; GOCD.md, corrections section)
+MSG_BAD_TOKEN = "Invalid Personal Access Token."
 # server/src/main/java/com/thoughtworks/go/server/newsecurity/filters/
 # AbstractBasicAuthenticationFilter.java: with security off, a request that
 # brings Basic credentials anyway is refused, 401 with this message.
@@ -500,7 +507,14 @@ class GocdStandIn:
             hdrs = [("WWW-Authenticate", 'Basic realm="GoCD"')] if mode == "401" else []
             return self._json(h, int(mode), {"message": msg}, headers=hdrs, head=head)
         if not self._check_auth(h, auth):
-            return self._json(h, 401, {"message": MSG_401},
+            # credentials GoCD rejects say why (newsecurity filters:
+            # AbstractBasicAuthenticationFilter -> AuthenticationController.
+            # BAD_CREDENTIALS_MSG; AccessTokenAuthenticationFilter for a
+            # token); no credentials at all get the generic 401
+            got = h.headers.get("Authorization", "")
+            msg = (MSG_BAD_PASSWORD if got[:6].lower() == "basic " else
+                   MSG_BAD_TOKEN if got[:7].lower() == "bearer " else MSG_401)
+            return self._json(h, 401, {"message": msg},
                               headers=[("WWW-Authenticate", 'Basic realm="GoCD"')], head=head)
         if self.strict_accept and ep in ACCEPT:
             accept = h.headers.get("Accept", "")

@@ -670,6 +670,10 @@ def test_secrets_sent_but_never_logged(gocd, milter, mta, sink, test_dir, how):
     text = team_cfg(extra=extra).replace("@GOCD_URL@", url)
     m2a = milter(text, wait_groups=False, args=("-d",))
     gocd.wait_for_requests(ADMIN, 1, timeout=10, answered=True)
+    # GoCD's own 401 text is logged: it says which credential was wrong
+    m2a.wait_log(r'HTTP 401 "%s' % ("Invalid Personal Access Token\\." if how == "token-file"
+                                    else "Invalid credentials\\. Either your username"),
+                 timeout=10)
     gocd.set_mode("500")
     forced_polls(m2a, gocd, ADMIN, 1)
     gocd.set_mode("ok")
