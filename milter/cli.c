@@ -83,6 +83,28 @@ shown(struct strbuf *sb, const char *s)
 	return strbuf_str(sb);
 }
 
+/*
+ * GoCD lists only the groups the API user may view, and its dashboard API
+ * applies that user's saved view; neither says what it left out.  What
+ * can be seen: no group at all, or groups the rules name missing.
+ */
+static void
+print_restricted_warning(const cJSON *report, struct strbuf *sb)
+{
+	const cJSON *unlisted = cJSON_GetObjectItem(report, "unlisted_groups"), *item;
+
+	if (cJSON_GetArraySize(cJSON_GetObjectItem(report, "groups")) == 0)
+		printf("  warning: GoCD lists no pipeline group to the API user: it may lack "
+		    "view permission, or its dashboard view hides everything\n");
+	if (cJSON_GetArraySize(unlisted) == 0)
+		return;
+	printf("  warning: groups the rules name that GoCD does not list:");
+	cJSON_ArrayForEach(item, unlisted)
+		printf(" %s", shown(sb, item->valuestring));
+	printf(" (absent, or hidden from the API user: view permission, dashboard view); "
+	    "mail of their pipelines is discarded with reason=pipeline-not-in-any-group\n");
+}
+
 static void
 print_report_text(const cJSON *report, const char *source)
 {
@@ -129,6 +151,7 @@ print_report_text(const cJSON *report, const char *source)
 	}
 	printf("%s\n", cJSON_GetArraySize(cJSON_GetObjectItem(report, "unused_rules")) ?
 	    "" : " none");
+	print_restricted_warning(report, &sb);
 	strbuf_free(&sb);
 }
 
@@ -271,6 +294,9 @@ print_outcome(const struct route_input *in, const struct route_result *r,
 
 	route_describe_actions(&line, r);
 	printf("result:    %s\n", outcome_text(d, config, &line));
+	if (d->reason != NULL && strcmp(d->reason, "pipeline-not-in-any-group") == 0)
+		printf("reason:    pipeline-not-in-any-group (GoCD's groups, as the API "
+		    "user sees them, do not list the pipeline: hidden from that user?)\n");
 	if (d->outcome == OUTCOME_ROUTED)
 		printf("header:    X-Mail2alert: %s\n", d->trace);
 	for (size_t i = 0; i < d->nposts; i++) {

@@ -41,7 +41,8 @@ struct poller {
 	pthread_t thread;
 	enum gocd_api api_in_use;	/* what auto detection settled on */
 	enum gocd_api api_asked;	/* what the last poll asked */
-	char *etag;			/* of the last admin response */
+	char *etag;			/* of the last response that had one */
+	enum gocd_api etag_api;		/* ... from this API */
 	unsigned failures;		/* in the current streak */
 	unsigned long poll_seen;	/* poll_generation when last woken */
 	struct group_index *fetched;	/* one-shot fetch: kept, not published */
@@ -137,7 +138,8 @@ fetch(struct poller *p, const struct poll_settings *s, enum gocd_api api,
 	struct http_request req = {
 		.accept = endpoints[api].accept,
 		.user = s->user, .passwd = s->passwd, .token = s->token,
-		.etag = api == GOCD_API_ADMIN ? p->etag : NULL,
+		/* admin and dashboard both answer 304 to a matching tag */
+		.etag = api == p->etag_api ? p->etag : NULL,
 		.ca_file = s->ca_file,
 		.connect_timeout = s->connect_timeout,
 		.timeout = s->timeout,
@@ -232,7 +234,7 @@ poll_once(struct poller *p, const struct poll_settings *s, char *why, size_t why
 		p->api_in_use = api;
 		p->polls_since_settled = 0;
 	}
-	if (resp.status == 304 && (api != GOCD_API_ADMIN || p->etag == NULL)) {
+	if (resp.status == 304 && (api != p->etag_api || p->etag == NULL)) {
 		/* "not modified" since a document we never had: not a success */
 		snprintf(why, whylen, "%s%s: HTTP 304 without a cached answer", s->log_url,
 		    endpoints[api].path);
@@ -273,7 +275,8 @@ poll_once(struct poller *p, const struct poll_settings *s, char *why, size_t why
 	else
 		groups_publish(p->manager, index);
 	free(p->etag);
-	p->etag = api == GOCD_API_ADMIN && resp.etag ? xstrdup(resp.etag) : NULL;
+	p->etag = resp.etag ? xstrdup(resp.etag) : NULL;
+	p->etag_api = api;
 	http_response_free(&resp);
 	return POLL_UPDATED;
 }
@@ -290,6 +293,8 @@ collect_stage(const char *pipeline, const char *stage, enum stage_status status,
 {
 	struct cctray_seed *seed = arg;
 
+	if (status == STAGE_UNKNOWN)	/* nothing certain: leave it unseeded */
+		return;
 	if (seed->known == NULL || group_index_group_of(seed->known, pipeline) != NULL)
 		stage_table_set(&seed->table, pipeline, stage, status);
 }

@@ -57,10 +57,15 @@ on_start(void *data, const XML_Char *element, const XML_Char **attrs)
 	}
 	if (name == NULL || !split_stage(name, pipeline, stage))
 		return;
+	/*
+	 * Only "Success" is certain.  GoCD's StageState.cctrayStatus()
+	 * (domain/.../StageState.java) maps Failed, Failing *and* Cancelled
+	 * to "Failure", so a Failure may be a cancelled run after which GoCD
+	 * mails "passed", not "fixed"; seeding it as a failure would turn
+	 * that "passed" into FIXED.  A Failure is therefore unknown.
+	 */
 	if (status != NULL && strcmp(status, "Success") == 0)
 		state = STAGE_SUCCESS;
-	else if (status != NULL && strcmp(status, "Failure") == 0)
-		state = STAGE_FAILURE;
 	p->fn(pipeline, stage, state, p->arg);
 }
 

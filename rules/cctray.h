@@ -3,7 +3,8 @@
  *
  * Only stage entries count: names "pipeline :: stage" (job entries have
  * three parts and are skipped); lastBuildStatus "Success" is success,
- * "Failure" failure, anything else unknown.
+ * anything else unknown: "Failure" is unknown too, since GoCD reports a
+ * cancelled stage as "Failure" (StageState.cctrayStatus).
  */
 #ifndef MAIL2ALERT_CCTRAY_H
 #define MAIL2ALERT_CCTRAY_H

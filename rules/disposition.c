@@ -89,6 +89,7 @@ decide_unresolved(struct disposition *d, const struct config *config,
 {
 	const char *fallback = config->unresolved_mailto;
 
+	d->reason = "groups-not-loaded";
 	switch (config->unresolved) {
 	case UNRESOLVED_TEMPFAIL:
 		d->outcome = OUTCOME_TEMPFAIL;
@@ -134,6 +135,8 @@ decide_routed(struct disposition *d, const struct route_input *in,
 	} else {
 		d->outcome = OUTCOME_DISCARDED;
 	}
+	if (ntargets == 0 && result->not_in_group)
+		d->reason = "pipeline-not-in-any-group";
 	free(targets);
 }
 
@@ -171,6 +174,8 @@ disposition_describe(struct strbuf *out, const struct disposition *d,
 	case OUTCOME_TRIGGER_REMOVED:
 		route_describe_actions(out, result);
 		strbuf_addf(out, " status=%s", disposition_outcome_name(d->outcome));
+		if (d->reason != NULL)
+			strbuf_addf(out, " reason=%s", d->reason);
 		return;
 	case OUTCOME_FALLBACK:
 		strbuf_addf(out, " to=<%s>", d->to[0]);
@@ -180,6 +185,6 @@ disposition_describe(struct strbuf *out, const struct disposition *d,
 		break;
 	}
 	/* the fallback's mail is delivered unresolved, as Postfix would say it */
-	strbuf_addf(out, " status=%s reason=groups-not-loaded",
-	    d->outcome == OUTCOME_TEMPFAIL ? "tempfail" : "unresolved");
+	strbuf_addf(out, " status=%s reason=%s",
+	    d->outcome == OUTCOME_TEMPFAIL ? "tempfail" : "unresolved", d->reason);
 }

@@ -48,6 +48,13 @@ struct disposition {
 	char *trace;		/* X-Mail2alert value, or NULL: no header */
 	const struct action **posts;	/* chat posts to queue */
 	size_t nposts;
+	/*
+	 * Why, when it is not just the rules: "groups-not-loaded" for the
+	 * unresolved outcomes, "pipeline-not-in-any-group" when no mailto:
+	 * target came out and a rule needed a group the loaded groups do not
+	 * give the pipeline (hidden from the API user?); else NULL.
+	 */
+	const char *reason;
 };
 
 /*

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "report.h"
 #include "route.h"
@@ -75,6 +76,26 @@ pipeline_json(const struct manager *m, const struct group_index *groups,
 	return obj;
 }
 
+/* Groups the rules name that groups does not list, each once. */
+static void
+add_unlisted_groups(cJSON *out, const struct manager *m, const struct group_index *groups)
+{
+	for (size_t r = 0; r < m->nrules; r++) {
+		const struct rule *rule = &m->rules[r];
+		const char *group = rule->function == FILTER_IN_GROUP ? rule->args[0] :
+		    rule->function == FILTER_NAME_LIKE ? rule->args[1] : NULL;
+		const cJSON *seen;
+		bool dup = false;
+
+		if (group == NULL || (groups != NULL && group_index_has_group(groups, group)))
+			continue;
+		cJSON_ArrayForEach(seen, out)
+			dup = dup || strcasecmp(seen->valuestring, group) == 0;
+		if (!dup)
+			cJSON_AddItemToArray(out, cJSON_CreateString(group));
+	}
+}
+
 cJSON *
 report_manager(const struct manager *m, const struct group_index *groups)
 {
@@ -113,5 +134,6 @@ report_manager(const struct manager *m, const struct group_index *groups)
 		cJSON_AddItemToArray(unused, rule);
 	}
 	free(rule_used);
+	add_unlisted_groups(cJSON_AddArrayToObject(root, "unlisted_groups"), m, groups);
 	return root;
 }

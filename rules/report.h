@@ -16,8 +16,13 @@
  * {"manager", "groups": [{"name", "pipelines": [{"name",
  *   "routes": [{"events": ["BREAKS", ...], "actions": ["mailto:..."]}]}]}],
  *  "uncovered": ["pipeline", ...],
- *  "unused_rules": [{"rule": N, "line": L, "name": "..."}]}
+ *  "unused_rules": [{"rule": N, "line": L, "name": "..."}],
+ *  "unlisted_groups": ["group", ...]}
  * Each pipeline is evaluated for every event as a stage mail would be.
+ * unlisted_groups are the groups rules name that GoCD did not list: GoCD's
+ * group APIs list only what the polling user may view (and the dashboard
+ * API applies that user's saved view), so a rule's group can be there and
+ * hidden; with no group listed at all the API user looks restricted.
  */
 cJSON *report_manager(const struct manager *manager,
     const struct group_index *groups);

@@ -175,6 +175,7 @@ route_input_init(struct route_input *in, const struct manager *manager,
  */
 struct eval {
 	const struct route_input *in;
+	bool not_in_group;		/* see struct route_result */
 	bool group_known;
 	const char *group;		/* of the pipeline, or NULL */
 	uint32_t group_hash;
@@ -277,6 +278,8 @@ function_matches(struct eval *ev, const struct rule *rule,
 			return false;
 		}
 		know_group(ev);
+		if (ev->group == NULL)
+			ev->not_in_group = true;
 		return group_is(ev->group, ev->group_hash, compiled, rule->args[0]);
 	case FILTER_NAME_LIKE:
 		if (in->stage == NULL)
@@ -287,6 +290,8 @@ function_matches(struct eval *ev, const struct rule *rule,
 			return false;
 		}
 		group = regex_group(ev, compiled, &hash);
+		if (group == NULL && regex_matches(compiled, in->stage->pipeline))
+			ev->not_in_group = true;
 		return group_is(group, hash, compiled, rule->args[1]);
 	}
 	return false;
@@ -343,6 +348,7 @@ route_message(const struct route_input *in, struct route_result *out)
 		for (size_t a = 0; out->matched[r] && a < rule->nactions; a++)
 			add_action(out, seen, compiled->action_ids[a], &rule->actions[a]);
 	}
+	out->not_in_group = ev.not_in_group;
 	free(seen);
 	free(ev.subject_lower);
 	free(ev.regex_done);

@@ -90,9 +90,16 @@ struct route_result {
 	size_t nmailto;
 	bool *matched;			/* per rule of the manager, for -n */
 	bool unresolved;		/* a rule needed groups never loaded */
+	/*
+	 * A rule needed the pipeline's group and the loaded groups list the
+	 * pipeline in none: GoCD's group APIs show only what the polling
+	 * user may view (and the dashboard API applies that user's saved
+	 * filter), so the pipeline may exist yet be hidden from that user.
+	 */
+	bool not_in_group;
 };
 
-#define ROUTE_RESULT_INIT { NULL, 0, 0, 0, NULL, false }
+#define ROUTE_RESULT_INIT { NULL, 0, 0, 0, NULL, false, false }
 
 /* The input for route_message from a manager, groups and a read subject. */
 void route_input_init(struct route_input *in, const struct manager *manager,

@@ -17,6 +17,7 @@ stops or hang_seconds pass), close (close the connection mid-body).
 """
 
 import base64
+import gzip
 import hashlib
 import json
 import re
@@ -53,6 +54,13 @@ def gzip_bomb(mib=48):
 
 MSG_401 = "You are not authorized to access this resource!"
 MSG_403 = "You are not authorized to perform this action."
+# server/.../server/newsecurity/controllers/AuthenticationController.java
+# BAD_CREDENTIALS_MSG, what a wrong Basic password gets (401)
+MSG_BAD_PASSWORD = ("Invalid credentials. Either your username and password are incorrect, "
+                    "or there is a problem with your browser cookies. Please check with your "
+                    "administrator.")
+# a Bearer token GoCD does not know (401; GOCD.md, corrections section)
+MSG_BAD_TOKEN = "Invalid Personal Access Token."
 # server/src/main/java/com/thoughtworks/go/server/newsecurity/filters/
 # AbstractBasicAuthenticationFilter.java: with security off, a request that
 # brings Basic credentials anyway is refused, 401 with this message.
@@ -113,6 +121,7 @@ class GocdStandIn:
         self._cctray = {}
         self._cctray_jobs = True
         self._auth = None
+        self._views = {}
         self._requests = []
         self._counts = {}
         self._stopping = threading.Event()
@@ -198,6 +207,30 @@ class GocdStandIn:
                 self._auth = None
             else:
                 self._auth = (user, passwd, token)
+
+    def set_view(self, user, groups=None, dashboard_hidden=()):
+        """What USER (a Basic user name; None: a request without one) sees.
+
+        groups: the groups USER may view (None: all).  Both group APIs list
+        only those (PipelineConfigsService.getGroupsForUser, used by the
+        admin PipelineGroupsControllerV1 and by GoDashboardService for
+        DashboardControllerV4).  dashboard_hidden: pipelines USER's saved
+        dashboard view leaves out (PipelineSelections.namedFilter, applied
+        by DashboardControllerV4 only); a group left with no pipeline is
+        omitted from the dashboard, as GoCD does."""
+        with self._lock:
+            self._views[user] = (None if groups is None else set(groups),
+                                 set(dashboard_hidden))
+
+    @staticmethod
+    def _basic_user(h):
+        m = re.match(r"(?i)basic (.*)", h.headers.get("Authorization", ""))
+        if not m:
+            return None
+        try:
+            return base64.b64decode(m.group(1)).decode().partition(":")[0]
+        except Exception:
+            return None
 
     @staticmethod
     def _ep(endpoint):
@@ -358,7 +391,13 @@ class GocdStandIn:
             mode = self._endpoint_mode.get(ep, self._mode)
             disabled = ep in self._disabled
             groups = {g: list(ps) for g, ps in self._groups.items()}
+            view = self._views.get(self._basic_user(h))
             auth = self._auth
+        if view is not None:
+            viewable, hidden = view
+            groups = {g: ps for g, ps in groups.items() if viewable is None or g in viewable}
+            if ep == "dashboard":
+                groups = {g: [p for p in ps if p not in hidden] for g, ps in groups.items()}
         try:
             status = self._respond(h, req, ep, mode, disabled, groups, auth, head)
         except (ConnectionError, OSError):
@@ -372,6 +411,18 @@ class GocdStandIn:
               headers=(), head=False):
         if isinstance(body, str):
             body = body.encode()
+        headers = list(headers)
+        # GoCD's Jetty gzips API answers for a client that accepts gzip
+        # (GzipHandler in server/.../server/Jetty9Server.java; its default
+        # minimum size is 32 bytes) and then marks the entity tag, "<tag>"
+        # becoming "<tag>--gzip" (GOCD.md, corrections section); fresh()
+        # strips the suffix again (_fresh above).
+        if (status == 200 and ctype.startswith("application/json") and len(body) >= 32
+                and "gzip" in h.headers.get("Accept-Encoding", "")):
+            body = gzip.compress(body)
+            headers = [(k, re.sub(r'"$', '--gzip"', v) if k == "ETag" else v)
+                       for k, v in headers]
+            headers += [("Content-Encoding", "gzip"), ("Vary", "Accept-Encoding")]
         h.send_response(status)
         h.send_header("Content-Type", ctype)
         h.send_header("Content-Length", str(len(body)))
@@ -382,6 +433,28 @@ class GocdStandIn:
             h.wfile.write(body)
         h.wfile.flush()
         return status
+
+    @staticmethod
+    def _fresh(h, tag):
+        """GoCD's ApiController.fresh (api/api-base/.../ApiController.java):
+        If-None-Match equals the tag once a "--gzip" (or "--deflate")
+        suffix that Jetty's GzipHandler added to the sent ETag is
+        stripped."""
+        inm = h.headers.get("If-None-Match")
+        if inm is None:
+            return False
+        v = re.sub(r"--(gzip|deflate)$", "", inm.strip().strip('"'))
+        return v == tag
+
+    @staticmethod
+    def _not_modified(h):
+        """ApiController.notModified: a bare 304, with no ETag header
+        (GOCD.md, corrections section)."""
+        h.send_response(304)
+        h.send_header("Content-Length", "0")
+        h.end_headers()
+        h.wfile.flush()
+        return 304
 
     def _json(self, h, status, obj, headers=(), head=False):
         return self._send(h, status, json.dumps(obj, indent=2), headers=headers, head=head)
@@ -434,11 +507,26 @@ class GocdStandIn:
             hdrs = [("WWW-Authenticate", 'Basic realm="GoCD"')] if mode == "401" else []
             return self._json(h, int(mode), {"message": msg}, headers=hdrs, head=head)
         if not self._check_auth(h, auth):
-            return self._json(h, 401, {"message": MSG_401},
+            # credentials GoCD rejects say why (newsecurity filters:
+            # AbstractBasicAuthenticationFilter -> AuthenticationController.
+            # BAD_CREDENTIALS_MSG; AccessTokenAuthenticationFilter for a
+            # token); no credentials at all get the generic 401
+            got = h.headers.get("Authorization", "")
+            msg = (MSG_BAD_PASSWORD if got[:6].lower() == "basic " else
+                   MSG_BAD_TOKEN if got[:7].lower() == "bearer " else MSG_401)
+            return self._json(h, 401, {"message": msg},
                               headers=[("WWW-Authenticate", 'Basic realm="GoCD"')], head=head)
         if self.strict_accept and ep in ACCEPT:
             accept = h.headers.get("Accept", "")
-            if not any(a in accept for a in ACCEPT[ep]):
+            # SparkPreFilter (server/.../spark/SparkPreFilter.java): the whole
+            # Accept value must be one valid API version (ApiVersion.isValid, a
+            # set lookup, so "v1+json, */*" fails), else render404: text/plain,
+            # "The url you are trying to reach appears to be incorrect.\n".
+            if not re.fullmatch(r"application/vnd\.go\.cd(\.v\d+)?\+json", accept):
+                return self._send(h, 404, "The url you are trying to reach appears to be "
+                                  "incorrect.\n", ctype="text/plain;charset=utf-8", head=head)
+            # a valid version this controller has no route for: Spark's 404
+            if accept not in ACCEPT[ep]:
                 return self._json(h, 404, {"message": "The url you are trying to reach "
                                            "appears to be incorrect."}, head=head)
         if mode == "202" and ep != "cctray":
@@ -496,30 +584,16 @@ class GocdStandIn:
         if ep == "admin":
             blob = json.dumps(groups, sort_keys=True).encode()
             tag = hashlib.sha256(blob).hexdigest()
-            inm = h.headers.get("If-None-Match")
-            if inm is not None:
-                v = inm.strip().strip('"')
-                v = re.sub(r"--(gzip|deflate)$", "", v)
-                if v == tag:
-                    h.send_response(304)
-                    h.send_header("ETag", '"%s"' % tag)
-                    h.send_header("Content-Length", "0")
-                    h.end_headers()
-                    h.wfile.flush()
-                    return 304
+            if self._fresh(h, tag):
+                return self._not_modified(h)
             return self._json(h, 200, self._admin_doc(groups),
                               headers=[("ETag", '"%s"' % tag)], head=head)
         if ep == "dashboard":
             doc = self._dashboard_doc(groups)
             tag = hashlib.md5(json.dumps(doc["_embedded"]["pipeline_groups"],
                                          sort_keys=True).encode()).hexdigest()
-            inm = h.headers.get("If-None-Match")
-            if inm is not None and inm.strip().strip('"') == tag:
-                h.send_response(304)
-                h.send_header("ETag", '"%s"' % tag)
-                h.send_header("Content-Length", "0")
-                h.end_headers()
-                h.wfile.flush()
-                return 304
+            # DashboardControllerV4.index: fresh(request, etag) -> notModified
+            if self._fresh(h, tag):
+                return self._not_modified(h)
             return self._json(h, 200, doc, headers=[("ETag", '"%s"' % tag)], head=head)
         return self._json(h, 404, {"message": MSG_404}, head=head)

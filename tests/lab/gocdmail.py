@@ -5,7 +5,8 @@ Mail (see /work/shared/GOCD.md section 1): subject
 "Stage [pipe/12/stage/1] is broken", folded by MimeUtility.fold(9, ...) when
 longer than 76 columns, optionally RFC 2047 encoded (Q or B) the way
 MimeUtility.encodeText does it, From = Sender = Reply-To = the mailhost
-"from", one To, and a quoted-printable UTF-8 text/plain body.  Headers come
+"from", one To, and a text/plain body encoded as Jakarta Mail chooses
+(jakarta_body: us-ascii 7bit when all ASCII).  Headers come
 in Jakarta's InternetHeaders order.  All lines end in CRLF.
 """
 
@@ -247,13 +248,32 @@ def _subject_header(subject, encode, charset, do_fold):
     return fold(9, value) if do_fold else value
 
 
+def jakarta_body(text, charset="UTF-8"):
+    """What Jakarta Mail makes of MimeMessage.setText(text): the charset is
+    us-ascii when the text is all ASCII, else the given one
+    (MimeMessage/MimeBodyPart.setText -> MimeUtility.checkAscii); the
+    transfer encoding is MimeUtility.getEncoding's: 7bit when all ASCII and
+    no line passes 998 bytes, base64 when non-ASCII bytes are the majority
+    (MOSTLY_NONASCII), quoted-printable otherwise (MOSTLY_ASCII).  Returns
+    (charset, cte, body bytes with CRLF line ends)."""
+    raw = text.encode(charset.lower())
+    nonascii = sum(1 for b in raw if b >= 0x80)
+    longest = max(len(l) for l in raw.split(b"\n"))
+    if nonascii == 0 and longest <= 998:
+        return "us-ascii", "7bit", raw.replace(b"\n", b"\r\n")
+    if nonascii > len(raw) - nonascii:
+        b64 = base64.encodebytes(raw).replace(b"\n", b"\r\n")    # 76-column lines
+        return charset, "base64", b64
+    return charset, "quoted-printable", qp_encode(raw)
+
+
 def stage_mail(pipeline, stage, event, counter=12, stage_counter=1,
                to="mail2alert@example.com", sender="go@gocd.example.com",
                encode=None, fold_subject=True, charset="UTF-8",
                site_url="http://10.0.0.5:8153", user="jez", cancelled_by="admin",
-               modifications=None, changes_heading="-- CHECK-INS --",
+               modifications=None, changes_heading="-- CHANGES --",
                event_text=None, subject=None, msgid=None, date=None,
-               extra_headers=()):
+               extra_headers=(), cte=None):
     """A GoCD stage notification mail as bytes (CRLF line ends).
 
     event: passed | failed | broken | fixed | cancelled (GoCD's texts
@@ -261,7 +281,10 @@ def stage_mail(pipeline, stage, event, counter=12, stage_counter=1,
     raw text after "]" as event_text=.  encode: None (Jakarta's automatic
     choice, i.e. none for ASCII) | "Q" | "B" (forced RFC 2047).  subject=
     overrides the whole subject text.  modifications: list of material
-    emailContent strings (default: one Git modification)."""
+    emailContent strings (default: one Git modification).  changes_heading:
+    "-- CHANGES --" since GoCD 26.1.0, "-- CHECK-INS --" before (GOCD.md,
+    corrections section).  cte: None for Jakarta Mail's own choice (see
+    jakarta_body), or "quoted-printable" to force it in charset."""
     subj = subject if subject is not None else stage_subject(
         pipeline, stage, event, counter, stage_counter, event_text)
     is_cancel = event_text is None and subject is None and _event_text(event) == "is cancelled"
@@ -293,12 +316,15 @@ def stage_mail(pipeline, stage, event, counter=12, stage_counter=1,
         ("Subject", _subject_header(subj, encode, charset, fold_subject)),
     ]
     headers += list(extra_headers)
+    if cte is None:
+        body_charset, cte, body_b = jakarta_body(body, charset)
+    else:
+        body_charset, body_b = charset, qp_encode(body.encode(charset.lower()))
     headers += [
         ("MIME-Version", "1.0"),
-        ("Content-Type", "text/plain; charset=%s" % charset),
-        ("Content-Transfer-Encoding", "quoted-printable"),
+        ("Content-Type", "text/plain; charset=%s" % body_charset),
+        ("Content-Transfer-Encoding", cte),
     ]
-    body_b = qp_encode(body.encode(charset.lower()))
     # On the wire the message ends with CRLF before the final dot (Jakarta's
     # SMTP transport adds it; so does smtplib): make it part of the bytes.
     if not body_b.endswith(b"\r\n"):

@@ -117,6 +117,10 @@ def expected_report_body(text):
         "    misc: no rule",
         "  pipelines no rule covers: misc",
         '  rules that match nothing: #3 (line %d, "ops deploys")' % line_of(text, "# R3"),
+        # "ops" is not listed: it may be hidden from the API user (issue 13)
+        "  warning: groups the rules name that GoCD does not list: ops (absent, or hidden "
+        "from the API user: view permission, dashboard view); mail of their pipelines is "
+        "discarded with reason=pipeline-not-in-any-group",
         "manager mail: acts on mail from backup@example.com; not tied to pipelines",
     ] + CHAT_DESTINATIONS
 
@@ -141,6 +145,7 @@ def expected_report_json(text, source):
             {"name": "other", "pipelines": [{"name": "misc", "routes": []}]}],
         "uncovered": ["misc"],
         "unused_rules": [{"rule": 3, "line": line_of(text, "# R3"), "name": "ops deploys"}],
+        "unlisted_groups": ["ops"],     # not listed: maybe hidden from the API user
         "source": source,
     }]
 
@@ -372,6 +377,41 @@ def test_dry_run_gocd_mail_routed(dry, gocd):
         "result:    to=<team-a@example.com>",
         "header:    X-Mail2alert: gocd; pipeline=api; stage=build; event=BREAKS",
     ]
+
+
+def test_dry_run_pipeline_hidden_from_the_api_user(dry, gocd):
+    """GoCD lists only the groups the API user may view: a pipeline hidden
+    from it is in no group, and -n says so rather than just "no rule"."""
+    gocd.set_groups({"team-a": ["api"]})         # "secret" is not visible
+    p, text = dry(stage_mail("secret", "build", "broken"))
+    assert p.returncode == 0, p.stderr
+    out = p.stdout.splitlines()
+    assert "result:    discarded (no mailto: recipient)" in out
+    assert out[-1] == ("reason:    pipeline-not-in-any-group (GoCD's groups, as the API user "
+                       "sees them, do not list the pipeline: hidden from that user?)")
+    # a pipeline in a group that no rule wants: no such reason
+    p, _ = dry(stage_mail("api", "build", "passed"))
+    out = p.stdout.splitlines()
+    assert out[-1] == "result:    discarded (no mailto: recipient)"
+
+
+def test_report_warns_when_the_api_user_looks_restricted(mail2alert_bin, gocd, test_dir):
+    path, _ = report_config(test_dir, gocd.url)
+    # team-a (and ops) hidden from the API user: only "other" is listed
+    gocd.set_groups({"other": ["misc"]})
+    p = run(mail2alert_bin, "-r", "-c", path)
+    assert p.returncode == 0, p.stderr
+    assert ("  warning: groups the rules name that GoCD does not list: team-a ops (absent, "
+            "or hidden from the API user: view permission, dashboard view); mail of their "
+            "pipelines is discarded with reason=pipeline-not-in-any-group") in p.stdout.splitlines()
+    doc = json.loads(run(mail2alert_bin, "-r", "-j", "-c", path).stdout)
+    assert doc[0]["unlisted_groups"] == ["team-a", "ops"]
+    # nothing visible at all
+    gocd.set_groups({})
+    p = run(mail2alert_bin, "-r", "-c", path)
+    assert p.returncode == 0, p.stderr
+    assert ("  warning: GoCD lists no pipeline group to the API user: it may lack view "
+            "permission, or its dashboard view hides everything") in p.stdout.splitlines()
 
 
 def test_dry_run_several_rules_union(dry):

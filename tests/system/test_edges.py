@@ -83,9 +83,13 @@ def wait_seeded(gocd, milter):
     return cc
 
 
+# cctray says "Failure" for a failed *and* a cancelled stage (GoCD's
+# StageState.cctrayStatus), so only "Success" is seeded: "Failure" now
+# seeds nothing, and "passed" after it is PASSES (it was FIXED), as GoCD
+# itself says "passed" after a cancel.
 @pytest.mark.parametrize("status,text,expected", [
     ("Success", "failed", "BREAKS"),
-    ("Failure", "passed", "FIXED"),
+    ("Failure", "passed", "PASSES"),
     ("Success", "passed", "PASSES"),
     ("Failure", "failed", "FAILS"),
     ("Unknown", "failed", "FAILS"),
@@ -98,6 +102,20 @@ def test_cctray_seeds_previous_state(gocd, milter, mta, sink, status, text, expe
     assert route(mta, sink, "api", "build", text) == expected
     # a stage absent from cctray stays unknown
     assert route(mta, sink, "api", "test", "failed") == "FAILS"
+
+
+def test_passed_after_cancel_seeded_from_cctray_stays_passes(gocd, milter, mta, sink):
+    """A cancelled run shows in cctray.xml as lastBuildStatus="Failure"
+    (GoCD's StageState.cctrayStatus); GoCD mails "passed" for the next
+    green run, and that must stay PASSES, not become FIXED."""
+    gocd.set_groups({"team-a": ["api"]})
+    gocd.set_cctray({"api :: build": "Failure"})
+    milter(gocd_config(*per_event_rules()))
+    wait_seeded(gocd, milter)
+    assert route(mta, sink, "api", "build", "passed") == "PASSES"
+    # a real failure mailed after that is a break, and the next pass FIXED
+    assert route(mta, sink, "api", "build", "failed") == "BREAKS"
+    assert route(mta, sink, "api", "build", "passed") == "FIXED"
 
 
 def test_cctray_job_entries_are_ignored(gocd, milter, mta, sink):

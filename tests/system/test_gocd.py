@@ -151,7 +151,8 @@ def test_membership_change_followed_within_a_poll_interval(gocd, milter, mta, si
 def test_etag_304s_keep_routing_on_the_snapshot(gocd, milter, mta, sink):
     gocd.set_groups({"team-a": ["api"], "team-b": ["db"]})
     m2a = milter(team_cfg())
-    tag = '"%s"' % gocd.etag()
+    # we accept gzip (libcurl), so GoCD's Jetty marks the tag "--gzip"
+    tag = '"%s--gzip"' % gocd.etag()
     forced_polls(m2a, gocd, ADMIN, 4)
     reqs = gocd.requests(ADMIN)
     first_ok = next(i for i, r in enumerate(reqs) if r.status == 200)
@@ -168,7 +169,7 @@ def test_etag_304s_keep_routing_on_the_snapshot(gocd, milter, mta, sink):
 
     # a change: 200 with a new ETag, which the next poll sends
     gocd.set_groups({"team-b": ["api", "db"]})
-    new_tag = '"%s"' % gocd.etag()
+    new_tag = '"%s--gzip"' % gocd.etag()
     assert new_tag != tag
     base = gocd.count(ADMIN)
     poll_now(m2a)
@@ -472,16 +473,21 @@ def test_cctray_seed_makes_first_failure_a_break_and_mail_wins_later(gocd, milte
     assert trace(m)[1]["event"] == "BREAKS"
     assert event_of(mta, sink, "pipe", "build", "passed", counter=3) == "FIXED"
 
-    # cctray now disagrees with what mail said, and knows a new stage
-    gocd.set_cctray({"pipe :: build": "Failure", "pipe :: deploy": "Failure"})
+    assert event_of(mta, sink, "pipe", "build", "failed", counter=4) == "BREAKS"
+
+    # cctray now disagrees with what mail said, and knows a new stage.  Only
+    # "Success" is seeded: cctray says "Failure" for a cancel too (GoCD's
+    # StageState.cctrayStatus), so this test seeds Success now (it seeded
+    # Failure before that was found).
+    gocd.set_cctray({"pipe :: build": "Success", "pipe :: deploy": "Success"})
     c = gocd.count(CCTRAY)
     forced_polls(m2a, gocd, ADMIN, 1)
     gocd.wait_for_requests(CCTRAY, c + 1, timeout=10, answered=True)
     forced_polls(m2a, gocd, ADMIN, 1)                 # the seed is applied by now
     # a stage not yet known is seeded after a later poll ...
-    assert event_of(mta, sink, "pipe", "deploy", "passed", counter=4) == "FIXED"
-    # ... but the state seen in mail (success) wins over the later seed (Failure)
-    assert event_of(mta, sink, "pipe", "build", "failed", counter=4) == "BREAKS"
+    assert event_of(mta, sink, "pipe", "deploy", "failed", counter=5) == "BREAKS"
+    # ... but the state seen in mail (failure) wins over the later seed (Success)
+    assert event_of(mta, sink, "pipe", "build", "failed", counter=5) == "FAILS"
 
 
 def test_cctray_seeded_at_start_even_when_the_groups_poll_fails(gocd, milter, mta, sink):
@@ -540,6 +546,63 @@ def test_dashboard_202_at_start_then_200_retried_soon(gocd, milter, mta, sink):
     wait_poll_handled(gocd, DASH, 1)
     assert rcpts_of(mta, sink, "api", "failed") == ["team-a@example.com"]
     assert not log_lines(m2a, POLL_FAILED), "a 202 is not a failed poll"
+
+
+def test_dashboard_etag_304s_keep_routing_on_the_snapshot(gocd, milter, mta, sink):
+    """The dashboard API answers 304 to a matching If-None-Match like the
+    admin one (DashboardControllerV4 checks fresh(); the stand-in mirrors
+    it), so its ETag is sent back too (issue 13, point 7)."""
+    gocd.set_groups({"team-a": ["api"], "team-b": ["db"]})
+    m2a = milter(team_cfg(api="dashboard"), wait_groups=False)
+    wait_poll_handled(gocd, DASH, 0)
+    forced_polls(m2a, gocd, DASH, 3)
+    reqs = gocd.requests(DASH)
+    first_ok = next(i for i, r in enumerate(reqs) if r.status == 200)
+    assert reqs[first_ok].headers.get("If-None-Match") is None
+    later = [r for r in reqs[first_ok + 1:] if r.done]
+    assert len(later) >= 3
+    tags = {r.headers.get("If-None-Match") for r in later}
+    # gzip accepted, so the tag is GoCD's Jetty's "<tag>--gzip"
+    assert len(tags) == 1 and re.fullmatch(r'"[0-9a-f]+--gzip"', tags.pop())
+    assert all(r.status == 304 for r in later)
+    assert rcpts_of(mta, sink, "api") == ["team-a@example.com"]
+    assert rcpts_of(mta, sink, "db") == ["team-b@example.com"]
+
+    # a change: 200 (to the old tag), then 304s to the new one
+    gocd.set_groups({"team-b": ["api", "db"]})
+    base = gocd.count(DASH)
+    poll_now(m2a)
+    answer, _ = wait_poll_handled(gocd, DASH, base)
+    assert answer.headers.get("If-None-Match") == reqs[-1].headers.get("If-None-Match")
+    forced_polls(m2a, gocd, DASH, 1)
+    last = gocd.requests(DASH)[-1]
+    assert last.headers.get("If-None-Match") not in (None, answer.headers.get("If-None-Match"))
+    assert last.status == 304
+    assert rcpts_of(mta, sink, "api", "failed") == ["team-b@example.com"]
+
+
+@pytest.mark.parametrize("api", ["admin", "dashboard"])
+def test_pipeline_hidden_from_the_api_user_is_reported(gocd, milter, mta, sink, postfix, api):
+    """GoCD lists only the groups the API user may view, and the dashboard
+    API applies that user's saved view too (the stand-in's set_view mirrors
+    both): the hidden pipeline's mail is discarded with a reason that says
+    so, not as if no rule matched (issue 13, point 7)."""
+    gocd.set_groups({"team-a": ["api", "secret"], "team-b": ["db"]})
+    if api == "admin":
+        gocd.set_view("gobot", groups=["team-b"])           # no view permission on team-a
+        hidden = "api"
+    else:
+        gocd.set_view("gobot", dashboard_hidden=["secret"])  # filtered out of the dashboard
+        hidden = "secret"
+    url = gocd.url.replace("http://", "http://gobot:pw@")
+    m2a = milter(team_cfg(api=api).replace("@GOCD_URL@", url),
+                 groups_path=ADMIN if api == "admin" else DASH)
+    data = gocd_mail(hidden, "build", "broken")
+    res = mta(GOCD_SENDER, [TRIGGER], data)
+    assert_discarded(mta, sink, postfix, data, res)
+    m2a.wait_log(r"%s: manager=gocd pipeline=%s stage=build event=BREAKS status=discarded "
+                 r"reason=pipeline-not-in-any-group$" % (re.escape(res.queue_id), hidden))
+    assert rcpts_of(mta, sink, "db") == ["team-b@example.com"]
 
 
 # ------------------------------------------------------------------ forced APIs
@@ -607,6 +670,10 @@ def test_secrets_sent_but_never_logged(gocd, milter, mta, sink, test_dir, how):
     text = team_cfg(extra=extra).replace("@GOCD_URL@", url)
     m2a = milter(text, wait_groups=False, args=("-d",))
     gocd.wait_for_requests(ADMIN, 1, timeout=10, answered=True)
+    # GoCD's own 401 text is logged: it says which credential was wrong
+    m2a.wait_log(r'HTTP 401 "%s' % ("Invalid Personal Access Token\\." if how == "token-file"
+                                    else "Invalid credentials\\. Either your username"),
+                 timeout=10)
     gocd.set_mode("500")
     forced_polls(m2a, gocd, ADMIN, 1)
     gocd.set_mode("ok")

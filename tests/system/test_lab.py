@@ -4,6 +4,7 @@ and its failure modes, GoCD-like mail is built as Jakarta Mail would."""
 
 import email
 import email.header
+import gzip
 import http.client
 import json
 import os
@@ -191,12 +192,30 @@ def test_gocd_standin_shapes_etag_and_auth():
                     dict(V1, **{"If-None-Match": etag}))[0] == 304
         assert _get(g.url + "/api/admin/pipeline_groups",
                     dict(V1, **{"If-None-Match": etag[:-1] + '--gzip"'}))[0] == 304
+        # as GoCD's Jetty: gzip for a client that accepts it, the tag marked
+        # "--gzip", and a 304 (to either form) that carries no ETag
+        for url, hdrs in ((g.url + "/api/admin/pipeline_groups", V1),
+                          (g.url + "/api/dashboard", V4)):
+            st, hz, body = _get(url, dict(hdrs, **{"Accept-Encoding": "gzip"}))
+            assert st == 200 and hz["Content-Encoding"] == "gzip", hz
+            assert json.loads(gzip.decompress(body))["_embedded"]
+            assert re.fullmatch(r'"[0-9a-f]+--gzip"', hz["ETag"])
+            st, h304, _ = _get(url, dict(hdrs, **{"If-None-Match": hz["ETag"],
+                                                   "Accept-Encoding": "gzip"}))
+            assert st == 304 and "ETag" not in h304, h304
         g.set_groups({"first": ["up42"]})
         st, h2, _ = _get(g.url + "/api/admin/pipeline_groups",
                          dict(V1, **{"If-None-Match": etag}))
         assert st == 200 and h2["ETag"] != etag
-        # versioned APIs: wrong Accept is 404, as in GoCD
-        assert _get(g.url + "/api/admin/pipeline_groups", {"Accept": "application/json"})[0] == 404
+        # versioned APIs: wrong Accept is 404, as in GoCD; not one valid
+        # version as the whole header is SparkPreFilter's text/plain 404
+        for accept in ("application/json", "application/vnd.go.cd.v1+json, */*"):
+            st, h3, body = _get(g.url + "/api/admin/pipeline_groups", {"Accept": accept})
+            assert st == 404 and h3["Content-Type"].startswith("text/plain"), (accept, h3)
+            assert body == b"The url you are trying to reach appears to be incorrect.\n"
+        # a valid version the controller does not serve: Spark's JSON 404
+        st, h3, _ = _get(g.url + "/api/admin/pipeline_groups", V4)
+        assert st == 404 and h3["Content-Type"].startswith("application/json")
         # dashboard v4: pipelines are plain strings, empty groups omitted
         g.set_groups({"first": ["up42"], "empty": []})
         st, _, body = _get(g.url + "/api/dashboard", V4)
@@ -225,10 +244,10 @@ def test_gocd_standin_shapes_etag_and_auth():
         last = g.requests("admin")[-1]
         assert last.headers["Authorization"] == "bearer tok"
         assert last.headers["Accept"] == "application/vnd.go.cd.v1+json"
-        assert g.count("/go/api/admin/pipeline_groups") == len(g.requests("admin")) == 8
-        g.wait_for_requests("admin", 8, timeout=1)
+        assert g.count("/go/api/admin/pipeline_groups") == len(g.requests("admin")) == 12  # the gzip and 404 checks included
+        g.wait_for_requests("admin", 12, timeout=1)
         with pytest.raises(TimeoutError):
-            g.wait_for_requests("admin", 9, timeout=0.2)
+            g.wait_for_requests("admin", 13, timeout=0.2)
 
 
 @pytest.mark.parametrize("mode,status", [("500", 500), ("401", 401), ("403", 403),
@@ -298,10 +317,19 @@ def test_stage_mail_is_jakarta_shaped():
     msg = email.message_from_bytes(raw)
     assert msg["Subject"] == "Stage [api/12/build/1] is broken"
     assert msg["From"] == msg["Sender"] == msg["Reply-To"] == "go@gocd.example.com"
-    assert msg["Content-Type"] == "text/plain; charset=UTF-8"
+    # Jakarta Mail: an all-ASCII body goes as us-ascii 7bit (MimeUtility)
+    assert msg["Content-Type"] == "text/plain; charset=us-ascii"
+    assert msg["Content-Transfer-Encoding"] == "7bit"
     text = msg.get_payload(decode=True).decode().replace("\r\n", "\n")
     assert re.search(r"(?m)^See details: http://.*:8153/go/pipelines/api/12/build/1$", text)
-    assert "\n\n-- CHECK-INS --\n\nGit: " in text
+    assert "\n\n-- CHANGES --\n\nGit: " in text                 # GoCD 26.1 on
+    # a few non-ASCII bytes: quoted-printable; mostly non-ASCII: base64
+    for mods, cte in ((["Git: x\nrevision: 1, modified by Zoë\nFix"], "quoted-printable"),
+                      (["Git: x\n" + "日本語のコミット" * 40], "base64")):
+        m = email.message_from_bytes(stage_mail("p", "s", "passed", modifications=mods))
+        assert m["Content-Type"] == "text/plain; charset=UTF-8", cte
+        assert m["Content-Transfer-Encoding"] == cte
+        assert mods[0] in m.get_payload(decode=True).decode("utf-8").replace("\r\n", "\n")
     assert text.endswith("\n\nSent by Go on behalf of jez\n")
     assert stage_mail("a", "b", "passed") != stage_mail("a", "b", "passed")  # Message-ID
     for ev, txt in [("passed", "passed"), ("failed", "failed"), ("fixed", "is fixed"),

@@ -110,15 +110,22 @@ def test_unwanted_mail_arrives_untouched(groups, milter, mta, sink, rcpt):
 
 
 def test_no_matching_rule_discards(groups, milter, mta, sink, postfix):
-    milter(gocd_config(rule("mailto:team-a@example.com", events=["BREAKS"])))
+    m2a = milter(gocd_config(rule("mailto:team-a@example.com", events=["BREAKS"])))
     # first mail of a stage: state unknown, "passed" stays PASSES -> no rule
     data = gocd_mail("api", "build", "passed")
     res = mta(GOCD_SENDER, [TRIGGER], data)
     assert_discarded(mta, sink, postfix, data, res)
-    # a pipeline in no group
+    # no rule matched: no reason beyond the rules
+    m2a.wait_log(r"%s: manager=gocd pipeline=api stage=build event=PASSES "
+                 r"status=discarded$" % re.escape(res.queue_id))
+    # a pipeline in no group: the log says so, since GoCD lists only what the
+    # API user may view and such a pipeline may be hidden from it (issue 13)
     data = gocd_mail("orphan-pipeline", "build", "broken")
     res = mta(GOCD_SENDER, [TRIGGER], data)
     assert_discarded(mta, sink, postfix, data, res)
+    m2a.wait_log(r"%s: manager=gocd pipeline=orphan-pipeline stage=build event=BREAKS "
+                 r"status=discarded reason=pipeline-not-in-any-group$"
+                 % re.escape(res.queue_id))
     # while a matching one still routes
     _, m = deliver(mta, sink, gocd_mail("api", "build", "broken"))
     assert m.rcpts == ["team-a@example.com"]

@@ -131,8 +131,13 @@ test_no_mailto_discards_or_removes_trigger(void **state)
 	assert_null(f.d.trace);
 	assert_int_equal(f.d.nposts, 1);
 	assert_string_equal(f.d.posts[0]->target, "#ci");
+	/*
+	 * "web" is in no group while the team rule needed one: the log says
+	 * so (a pipeline hidden from GoCD's API user looks like this)
+	 */
 	expect_log(&f, "manager=gocd pipeline=web stage=chatty event=PASSES slack=#ci "
-	    "status=discarded");
+	    "status=discarded reason=pipeline-not-in-any-group");
+	assert_true(f.result.not_in_group);
 	disposition_free(&f.d);
 	/* a bystander keeps the mail; only the trigger goes */
 	disposition_decide(&f.d, f.config, &f.in, &f.result, shared, 2);
@@ -141,6 +146,24 @@ test_no_mailto_discards_or_removes_trigger(void **state)
 	assert_string_equal(f.d.remove[0], "alerts@example.com");
 	assert_int_equal(f.d.nadd + f.d.nto, 0);
 	assert_int_equal(f.d.nposts, 1);
+	done(&f);
+}
+
+/* In some other group, the rules simply did not match: no reason given. */
+static void
+test_no_rule_matched_is_not_not_in_group(void **state)
+{
+	static const char *const alone[] = { "alerts@example.com" };
+	struct fixture f;
+
+	(void)state;
+	load(&f, "");
+	group_index_add(f.groups, "h", "web");
+	decide(&f, "Stage [web/1/build/1] passed", true, alone, 1);
+	assert_int_equal(f.d.outcome, OUTCOME_DISCARDED);
+	assert_false(f.result.not_in_group);
+	assert_null(f.d.reason);
+	expect_log(&f, "manager=gocd pipeline=web stage=build event=PASSES status=discarded");
 	done(&f);
 }
 
@@ -220,6 +243,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_routed_replaces_only_the_trigger),
 		cmocka_unit_test(test_no_mailto_discards_or_removes_trigger),
+		cmocka_unit_test(test_no_rule_matched_is_not_not_in_group),
 		cmocka_unit_test(test_unresolved_policies),
 		cmocka_unit_test(test_observe_commit_one_breaks),
 	};
