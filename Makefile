@@ -24,7 +24,7 @@ CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra $(WERROR) -Wshadow \
             -Wno-format-truncation \
             -DMAIL2ALERT_VERSION='"$(VERSION)"'
 CPPFLAGS += -Irules -MMD -MP
-LDLIBS_MILTER = -lmilter -lconfig -lcjson -lexpat -lcurl -lsystemd -lpthread -lpcre2-8 -lmicrohttpd
+LDLIBS_MILTER = -lmilter -lconfig -lcjson -lexpat -lcurl -lsystemd -lpthread -lpcre2-8 -lmicrohttpd -lhiredis -lssl -lcrypto
 LDLIBS_RULES  = -lconfig -lcjson -lexpat -lpcre2-8
 
 ifeq ($(SANITIZE),1)

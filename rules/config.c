@@ -13,6 +13,7 @@
 #include "address.h"
 #include "config_read.h"
 #include "route.h"
+#include "store_url.h"
 #include "xalloc.h"
 
 bool
@@ -206,6 +207,39 @@ config_read_unresolved(struct config_parse *p, const config_setting_t *root,
 	return ok;
 }
 
+/* shared-state: a URL store_url_parse takes, kept as written. */
+bool
+config_read_shared_state(struct config_parse *p, const config_setting_t *root,
+    const char *path, void *config)
+{
+	struct config *c = config;
+	const config_setting_t *at;
+	struct store_url url;
+	char why[160];
+	bool tls;
+
+	if (!config_get_string(p, root, path, "shared-state", &c->shared_state))
+		return false;
+	if (c->shared_state == NULL)
+		return true;
+	at = config_setting_get_member(root, "shared-state");
+	if (store_url_parse(c->shared_state, &url, why, sizeof(why)) != 0)
+		return config_fail(p, at, "shared-state", "%s", why);
+	tls = url.transport == STORE_TLS;
+	store_url_free(&url);
+	if (c->shared_state_ca_file != NULL && !tls)
+		return config_fail(p, config_setting_get_member(root, "shared-state-ca-file"),
+		    "shared-state-ca-file", "only a rediss:// shared-state is checked by a CA");
+	if (!config_is_clean_token(c->shared_state_prefix) || strlen(c->shared_state_prefix) > 64)
+		return config_fail(p, config_setting_get_member(root, "shared-state-prefix"),
+		    "shared-state-prefix", "must be at most 64 bytes without spaces");
+	if (c->shared_state_node != NULL && (!config_is_clean_token(c->shared_state_node) ||
+	    strlen(c->shared_state_node) > 128))
+		return config_fail(p, config_setting_get_member(root, "shared-state-node"),
+		    "shared-state-node", "must be at most 128 bytes without spaces");
+	return true;
+}
+
 bool
 config_read_webhooks(struct config_parse *p, const config_setting_t *root,
     const char *path, void *config)
@@ -291,6 +325,7 @@ config_free(struct config *c)
 	free(c->chat_webhooks);
 	free(c->path);
 	free(c->unresolved_mailto);
+	free(c->shared_state);
 	config_free_scope(CONFIG_ROOT, c);
 	free(c);
 }

@@ -108,6 +108,10 @@ struct chat_webhook {
 	const struct chat_driver *driver;
 };
 
+#define CONFIG_DEFAULT_SHARED_STATE_PREFIX "mail2alert:"
+#define CONFIG_DEFAULT_SHARED_STATE_TIMEOUT 50		/* ms */
+#define CONFIG_DEFAULT_SHARED_STATE_TTL (12 * 3600)	/* as GoCD's own cache */
+
 #define CONFIG_DEFAULT_SLACK_QUEUE 1000
 #define CONFIG_DEFAULT_SLACK_RETRY_TIME 300	/* seconds */
 
@@ -142,6 +146,16 @@ struct config {
 	bool posts_to_slack;		/* some manager posts to Slack */
 	char *metrics_listen;		/* HOST:PORT of /metrics, or NULL: off */
 	long ready_max_poll_age;	/* /-/ready: groups younger than this x poll-interval */
+	/* Shared state (store_url.h): NULL: this relay keeps its own. */
+	char *shared_state;
+	char *shared_state_password_file;
+	char *shared_state_ca_file;	/* rediss://: the CA to check the server by */
+	char *shared_state_prefix;	/* of every key mail2alert writes */
+	char *shared_state_node;	/* this relay's name there; NULL: host:socket */
+	long shared_state_timeout;	/* ms the mail path waits for the store */
+	long shared_state_ttl;		/* seconds a stage state is kept there */
+	/* Chat posts not yet sent, kept on disk before the reply (outbox_journal.h). */
+	char *outbox_journal;		/* NULL: state-file + ".outbox"; "": none */
 };
 
 /* Environment lookup used for $NAME expansion (getenv in the daemon). */

@@ -4,7 +4,8 @@
  * Rows of one scope are read in the order they appear here, so a key that
  * another depends on comes first (slack-token and slack-webhooks before
  * managers, whose slack: actions need one of them; chat-webhooks before
- * managers too, for chat: actions; function before args).
+ * managers too, for chat: actions; function before args; the other
+ * shared-state-* keys before shared-state, which checks them).
  */
 #include <stdio.h>
 
@@ -57,6 +58,18 @@ static const struct config_key keys[] = {
 	STRING(CONFIG_ROOT, "metrics-listen", struct config, metrics_listen, NULL, NI),
 	INT(CONFIG_ROOT, "ready-max-poll-age", struct config, ready_max_poll_age,
 	    CONFIG_DEFAULT_READY_MAX_POLL_AGE, 1, 1000, NI),
+	STRING(CONFIG_ROOT, "shared-state-password-file", struct config,
+	    shared_state_password_file, NULL, NI),
+	STRING(CONFIG_ROOT, "shared-state-ca-file", struct config, shared_state_ca_file, NULL, NI),
+	STRING(CONFIG_ROOT, "shared-state-prefix", struct config, shared_state_prefix,
+	    CONFIG_DEFAULT_SHARED_STATE_PREFIX, NI),
+	STRING(CONFIG_ROOT, "shared-state-node", struct config, shared_state_node, NULL, NI),
+	INT(CONFIG_ROOT, "shared-state-timeout", struct config, shared_state_timeout,
+	    CONFIG_DEFAULT_SHARED_STATE_TIMEOUT, 1, 10000, NI),
+	INT(CONFIG_ROOT, "shared-state-ttl", struct config, shared_state_ttl,
+	    CONFIG_DEFAULT_SHARED_STATE_TTL, 60, 30 * 86400, NI),
+	OWN(CONFIG_ROOT, "shared-state", CONFIG_STRING, config_read_shared_state, NULL, NI),
+	STRING(CONFIG_ROOT, "outbox-journal", struct config, outbox_journal, NULL, NI),
 
 	STRING(CONFIG_WEBHOOK, "channel", struct slack_webhook, channel, NULL, REQ | NI),
 	STRING(CONFIG_WEBHOOK, "url", struct slack_webhook, url, NULL, REQ | SECRET | NI),

@@ -82,6 +82,8 @@ void config_free_secret(char *s);
 /* The readers of keys that need more than a type. */
 bool config_read_unresolved(struct config_parse *p, const config_setting_t *group,
     const char *path, void *config);
+bool config_read_shared_state(struct config_parse *p, const config_setting_t *group,
+    const char *path, void *config);
 bool config_read_webhooks(struct config_parse *p, const config_setting_t *group,
     const char *path, void *config);
 bool config_read_chat_webhooks(struct config_parse *p, const config_setting_t *group,
