@@ -30,6 +30,7 @@ slack_post_free(struct slack_post *post)
 {
 	if (post == NULL)
 		return;
+	free(post->id);
 	free(post->channel);
 	free(post->subject);
 	free(post->from);

@@ -14,6 +14,12 @@
 
 struct slack_post {
 	/*
+	 * OUTBOX_ID_LEN lowercase hex digits, random, given when the post is
+	 * built: what the outbox (outbox_record.h) marks done.  NULL only for
+	 * a post read from an older state file, until the daemon queues it.
+	 */
+	char *id;
+	/*
 	 * slack:  "#builds", "@user", "@user@example.com" or a user ID;
 	 * chat:   the name of a chat-webhooks entry (named is true).
 	 */

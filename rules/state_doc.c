@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chat_target.h"
 #include "gocd_subject.h"
+#include "outbox_record.h"
 #include "state_doc.h"
 #include "xalloc.h"
 
@@ -23,22 +23,6 @@ groups_json(const struct group_index *index)
 			cJSON_AddItemToArray(list, cJSON_CreateString(
 			    group_index_pipeline(index, g, p)));
 	}
-	return obj;
-}
-
-static cJSON *
-post_json(const struct slack_post *post)
-{
-	cJSON *obj = cJSON_CreateObject();
-
-	/* a chat:NAME post names its chat-webhooks entry; older readers skip it */
-	cJSON_AddStringToObject(obj, post->named ? "chat" : "channel", post->channel);
-	cJSON_AddStringToObject(obj, "style", post->style == SLACK_FULL ? "full" : "brief");
-	cJSON_AddStringToObject(obj, "subject", post->subject);
-	cJSON_AddStringToObject(obj, "from", post->from);
-	cJSON_AddStringToObject(obj, "text", post->text);
-	cJSON_AddStringToObject(obj, "event", event_name(post->event));
-	cJSON_AddStringToObject(obj, "queue_id", post->queue_id);
 	return obj;
 }
 
@@ -60,18 +44,12 @@ state_doc_write(const struct state_doc *doc)
 		cJSON_AddStringToObject(stages, key, event_status_name((enum stage_status)status));
 	posts = cJSON_AddArrayToObject(root, "slack");
 	for (size_t i = 0; i < doc->nposts; i++)
-		cJSON_AddItemToArray(posts, post_json(doc->posts[i]));
+		cJSON_AddItemToArray(posts, outbox_record_json(doc->posts[i]));
 	json = cJSON_PrintUnformatted(root);
 	cJSON_Delete(root);
 	if (json == NULL)
 		abort();		/* only on out of memory */
 	return json;
-}
-
-static const char *
-string_of(const cJSON *obj, const char *key)
-{
-	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(obj, key));
 }
 
 /*
@@ -82,26 +60,6 @@ static bool
 is_name(const char *s)
 {
 	return s != NULL && gocd_is_name(s, strlen(s));
-}
-
-/* A chat-webhooks name as the config accepts it. */
-static bool
-is_chat_name(const char *s)
-{
-	size_t n = s ? strlen(s) : 0;
-
-	return n > 0 && n <= 64 && strspn(s, "abcdefghijklmnopqrstuvwxyz"
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") == n;
-}
-
-/* A Postfix queue id: letters and digits only. */
-static bool
-is_queue_id(const char *s)
-{
-	size_t n = s ? strlen(s) : 0;
-
-	return n > 0 && n <= 32 && strspn(s, "abcdefghijklmnopqrstuvwxyz"
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") == n;
 }
 
 static void
@@ -155,40 +113,13 @@ read_stages(struct state_doc *doc, const cJSON *stages)
 	}
 }
 
-static struct slack_post *
-read_post(const cJSON *obj)
-{
-	const char *channel = string_of(obj, "channel"), *style = string_of(obj, "style");
-	const char *subject = string_of(obj, "subject"), *from = string_of(obj, "from");
-	const char *text = string_of(obj, "text"), *event = string_of(obj, "event");
-	const char *qid = string_of(obj, "queue_id"), *chat = string_of(obj, "chat");
-	struct slack_post *post;
-
-	/* the config's checks again: what we write out, and log, is as safe as that */
-	if (chat != NULL ? !is_chat_name(chat) : slack_dest_kind(channel) == SLACK_DEST_INVALID)
-		return NULL;
-	if (subject == NULL || text == NULL)
-		return NULL;
-	post = xcalloc(1, sizeof(*post));
-	post->named = chat != NULL;
-	post->channel = xstrdup(chat != NULL ? chat : channel);
-	post->style = style && strcmp(style, "full") == 0 ? SLACK_FULL : SLACK_BRIEF;
-	post->subject = xstrdup(subject);
-	post->from = xstrdup(from ? from : "");
-	post->text = xstrdup(text);
-	if (event == NULL || !event_from_name(event, &post->event))
-		post->event = EVENT_NONE;
-	post->queue_id = xstrdup(is_queue_id(qid) ? qid : "NOQUEUE");
-	return post;
-}
-
 static void
 read_posts(struct state_doc *doc, const cJSON *posts)
 {
 	const cJSON *entry;
 
 	cJSON_ArrayForEach(entry, posts) {
-		struct slack_post *post = read_post(entry);
+		struct slack_post *post = outbox_record_from_json(entry);
 
 		if (post == NULL)
 			continue;

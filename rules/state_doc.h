@@ -5,9 +5,11 @@
  * {"version": 1,
  *  "groups": {"gocd": {"group": ["pipeline", ...], ...}},
  *  "stages": {"pipeline/stage": "success" | "failure" | "unknown"},
- *  "slack": [{"channel" | "chat", "style", "subject", "from", "text", "event",
+ *  "slack": [{"id", "channel" | "chat", "style", "subject", "from", "text", "event",
  *             "queue_id"}]}
- * A post has "channel" (a slack: target) or "chat" (a chat-webhooks name).
+ * A post is an outbox record (outbox_record.h): "channel" (a slack: target)
+ * or "chat" (a chat-webhooks name); files written before posts had ids
+ * have no "id", and such posts are read with id NULL.
  */
 #ifndef MAIL2ALERT_STATE_DOC_H
 #define MAIL2ALERT_STATE_DOC_H

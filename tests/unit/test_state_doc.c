@@ -46,6 +46,7 @@ test_tampered_entries_are_dropped(void **state)
 	assert_int_equal(doc.nposts, 2);
 	assert_string_equal(doc.posts[0]->channel, "#builds");
 	assert_string_equal(doc.posts[0]->queue_id, "4Bc1X2Y");
+	assert_null(doc.posts[0]->id);	/* written before posts had ids */
 	assert_string_equal(doc.posts[1]->channel, "@alice");
 	assert_string_equal(doc.posts[1]->queue_id, "NOQUEUE");
 	state_doc_free(&doc);
