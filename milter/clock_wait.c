@@ -23,3 +23,16 @@ deadline_in(long seconds)
 	ts.tv_sec += seconds;
 	return ts;
 }
+
+struct timespec
+deadline_in_ms(long ms)
+{
+	struct timespec ts = deadline_in(ms / 1000);
+
+	ts.tv_nsec += (ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	return ts;
+}

@@ -12,5 +12,7 @@
 void cond_init_monotonic(pthread_cond_t *cond);
 /* The monotonic time seconds from now, for pthread_cond_timedwait. */
 struct timespec deadline_in(long seconds);
+/* The same, milliseconds from now. */
+struct timespec deadline_in_ms(long ms);
 
 #endif

@@ -72,6 +72,11 @@ read_secrets(struct config *config, char *err, size_t errlen)
 		    err, errlen)) == NULL)
 			return false;
 	}
+	if (config->shared_state_password_file != NULL &&
+	    (config->shared_state_password = read_secret(config->path,
+	    "shared-state-password-file", config->shared_state_password_file, err,
+	    errlen)) == NULL)
+		return false;
 	return true;
 }
 
@@ -224,6 +229,8 @@ config_load(const char *path, char *err, size_t errlen)
 	if (config == NULL)
 		return NULL;
 	resolve_relative(path, &config->state_file);
+	resolve_relative(path, &config->shared_state_password_file);
+	resolve_relative(path, &config->shared_state_ca_file);
 	for (size_t i = 0; i < config->nmanagers; i++) {
 		resolve_relative(path, &config->managers[i].passwd_file);
 		resolve_relative(path, &config->managers[i].token_file);

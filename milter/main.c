@@ -48,6 +48,7 @@
 #include "preflight.h"
 #include "slack.h"
 #include "snapshots.h"
+#include "shared_state.h"
 #include "state_file.h"
 #include "status.h"
 #include "xalloc.h"
@@ -519,7 +520,7 @@ start(struct config *config)
 	if ((rc = open_milter_socket(config)) != 0 || (rc = drop_privileges(config)) != 0)
 		return rc;
 	if (pthread_create(&signal_thread, NULL, signal_main, NULL) != 0 ||
-	    slack_start() != 0) {
+	    shared_state_start(config) != 0 || slack_start() != 0) {
 		log_error("cannot start threads");
 		return EX_OSERR;
 	}
@@ -570,6 +571,7 @@ run(struct config *config, const struct options *opt)
 	metrics_http_stop();
 	pollers_stop();
 	stop_slack_and_save(state_path);
+	shared_state_stop();
 	free(state_path);
 	signal_thread_stopping = true;
 	pthread_kill(signal_thread, SIGUSR2);
@@ -605,9 +607,15 @@ main(int argc, char **argv)
 	if (opt.check_only) {
 		int errors = preflight_check(config, print_preflight_problem, NULL);
 
+		bool reachable;
+
+		errors += preflight_check_store(config, print_preflight_problem, NULL,
+		    &reachable);
 		if (errors == 0) {
 			printf("%s: OK (managers=%zu rules=%zu)\n", opt.config_path,
 			    config->nmanagers, count_rules(config));
+			if (reachable)
+				printf("shared-state %s: answered\n", config->shared_state);
 			cli_print_destinations(config, true);
 		}
 		config_free(config);

@@ -14,6 +14,7 @@
 
 #include "metrics.h"
 #include "metrics_text.h"
+#include "shared_state.h"
 #include "snapshots.h"
 #include "xalloc.h"
 
@@ -492,6 +493,42 @@ expose_chat(struct strbuf *out)
 	    atomic_load(&chat_queue_depth));
 }
 
+/* Present only with shared-state: absent series say "not configured". */
+static void
+expose_shared_state(struct strbuf *out)
+{
+	struct shared_state_report r;
+
+	if (!shared_state_report(&r))
+		return;
+	metrics_text_family(out, "mail2alert_shared_state_up", "gauge",
+	    "1 while the shared-state server answers, else 0.");
+	metrics_text_uint(out, "mail2alert_shared_state_up", NULL, 0, r.up ? 1 : 0);
+	metrics_text_family(out, "mail2alert_shared_state_fallbacks_total", "counter",
+	    "Mail-path calls this relay decided alone: the store was down or slow.");
+	metrics_text_uint(out, "mail2alert_shared_state_fallbacks_total", NULL, 0, r.fallbacks);
+	metrics_text_family(out, "mail2alert_shared_state_outages_total", "counter",
+	    "Times the shared-state server stopped answering.");
+	metrics_text_uint(out, "mail2alert_shared_state_outages_total", NULL, 0, r.outages);
+}
+
+static cJSON *
+shared_state_json(void)
+{
+	struct shared_state_report r;
+	cJSON *o;
+
+	if (!shared_state_report(&r))
+		return cJSON_CreateNull();
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "url", shared_state_settings()->url_text);
+	cJSON_AddStringToObject(o, "node", shared_state_settings()->node);
+	cJSON_AddBoolToObject(o, "up", r.up);
+	cJSON_AddNumberToObject(o, "fallbacks", (double)r.fallbacks);
+	cJSON_AddNumberToObject(o, "outages", (double)r.outages);
+	return o;
+}
+
 static void
 expose_daemon(struct strbuf *out)
 {
@@ -531,6 +568,7 @@ metrics_exposition(struct strbuf *out)
 	expose_eom(out);
 	expose_polls(out);
 	expose_chat(out);
+	expose_shared_state(out);
 	expose_daemon(out);
 }
 
@@ -629,6 +667,7 @@ metrics_status_json(void)
 	}
 	cJSON_AddItemToObject(root, "managers", list);
 	cJSON_AddItemToObject(root, "chat", chat_json());
+	cJSON_AddItemToObject(root, "shared_state", shared_state_json());
 	cJSON_AddNumberToObject(counters, "not_wanted", (double)value(&not_wanted));
 	for (int e = 0; e < EVENT_COUNT; e++)
 		cJSON_AddNumberToObject(events_json, event_name((enum gocd_event)e),

@@ -21,10 +21,11 @@
 
 #include "metrics_text.h"
 #include "preflight.h"
+#include "store_conn.h"
 #include "xalloc.h"
 
-/* Most files checked as the daemon's user: three per manager, and one. */
-#define ACCESS_CHECKS_MAX(config) ((config)->nmanagers * 3 + 1)
+/* Most files checked as the daemon's user: three per manager, and three. */
+#define ACCESS_CHECKS_MAX(config) ((config)->nmanagers * 3 + 3)
 
 struct preflight {
 	const struct config *config;
@@ -273,6 +274,10 @@ check_files(struct preflight *pf, const struct passwd *pw)
 		add_check(checks, &n, "token-file", m->token_file, false, false,
 		    "every reload would fail");
 	}
+	add_check(checks, &n, "shared-state-ca-file", config->shared_state_ca_file, false, true,
+	    "the shared state could never be reached");
+	add_check(checks, &n, "shared-state-password-file", config->shared_state_password_file,
+	    false, false, "every reload would fail");
 	if (state_dir != NULL && !is_directory(state_dir)) {
 		problem(pf, true, "state-file %s: directory %s does not exist",
 		    config->state_file, state_dir);
@@ -337,5 +342,34 @@ preflight_check(const struct config *config, preflight_report_fn report, void *a
 	} else {
 		check_files(&pf, NULL);
 	}
+	return pf.errors;
+}
+
+/* The store's own answer decides: refused (AUTH, SELECT) is an error. */
+int
+preflight_check_store(const struct config *config, preflight_report_fn report, void *arg,
+    bool *reachable)
+{
+	struct preflight pf = { config, report, arg, 0 };
+	struct store_settings *settings = store_settings_new(config);
+	struct store_conn conn;
+	char why[256];
+	int rc;
+
+	*reachable = false;
+	if (settings == NULL)
+		return 0;
+	rc = store_conn_open(settings, PREFLIGHT_STORE_MS, PREFLIGHT_STORE_MS, &conn, why,
+	    sizeof(why));
+	if (rc == 0) {
+		store_conn_close(&conn);
+		*reachable = true;
+	} else if (rc == STORE_REFUSED) {
+		problem(&pf, true, "shared-state %s: %s", settings->url_text, why);
+	} else {
+		problem(&pf, false, "shared-state %s: unreachable (%s); each relay decides "
+		    "alone until it answers", settings->url_text, why);
+	}
+	store_settings_free(settings);
 	return pf.errors;
 }

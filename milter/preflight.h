@@ -24,4 +24,16 @@ typedef void (*preflight_report_fn)(bool error, const char *msg, void *arg);
 /* Check config; returns the number of errors reported. */
 int preflight_check(const struct config *config, preflight_report_fn report, void *arg);
 
+/* How long -t gives the shared-state server to answer (ms). */
+#define PREFLIGHT_STORE_MS 2000
+
+/*
+ * Connect to shared-state (if set) as the daemon would: unreachable is a
+ * warning (relays then decide alone), refused (AUTH, SELECT) an error.
+ * *reachable tells whether it answered.  -t only: the daemon connects in
+ * the background and never waits for the server.
+ */
+int preflight_check_store(const struct config *config, preflight_report_fn report,
+    void *arg, bool *reachable);
+
 #endif

@@ -118,6 +118,17 @@ print_manager(const cJSON *m, double now)
 }
 
 static void
+print_shared_state(const cJSON *shared)
+{
+	if (!cJSON_IsObject(shared))
+		return;
+	printf("shared state: %s (%s), node %s; decided alone %.0f times, outages %.0f\n",
+	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(shared, "up")) ? "up" : "down",
+	    string(shared, "url", "?"), string(shared, "node", "?"),
+	    number(shared, "fallbacks"), number(shared, "outages"));
+}
+
+static void
 print_status(const cJSON *root)
 {
 	const cJSON *counters = cJSON_GetObjectItemCaseSensitive(root, "counters");
@@ -139,6 +150,7 @@ print_status(const cJSON *root)
 		print_counts(driver);
 		printf("\n");
 	}
+	print_shared_state(cJSON_GetObjectItemCaseSensitive(root, "shared_state"));
 	printf("since start: not wanted %.0f, edge rewrites %.0f, stage states %.0f\n",
 	    number(counters, "not_wanted"), number(counters, "edge_rewrites"),
 	    number(counters, "stage_states"));

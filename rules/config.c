@@ -326,6 +326,7 @@ config_free(struct config *c)
 	free(c->path);
 	free(c->unresolved_mailto);
 	free(c->shared_state);
+	secret_free(c->shared_state_password);
 	config_free_scope(CONFIG_ROOT, c);
 	free(c);
 }

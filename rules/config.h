@@ -149,6 +149,7 @@ struct config {
 	/* Shared state (store_url.h): NULL: this relay keeps its own. */
 	char *shared_state;
 	char *shared_state_password_file;
+	char *shared_state_password;	/* read from the file by the daemon; NULL: none */
 	char *shared_state_ca_file;	/* rediss://: the CA to check the server by */
 	char *shared_state_prefix;	/* of every key mail2alert writes */
 	char *shared_state_node;	/* this relay's name there; NULL: host:socket */
