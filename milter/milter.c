@@ -21,6 +21,7 @@
 #include "route.h"
 #include "slack.h"
 #include "snapshots.h"
+#include "stage_sync.h"
 #include "strbuf.h"
 #include "utf8.h"
 #include "xalloc.h"
@@ -435,7 +436,7 @@ decide(const struct message *msg, struct route_subject *subject,
 		disposition_decide(d, msg->config->config, in, result,
 		    (const char *const *)msg->recipients, msg->nrecipients);
 		if (d->outcome == OUTCOME_TEMPFAIL || !keeps_state(subject, groups) ||
-		    stage_states_commit(subject) || tries == ROUTE_TRIES)
+		    stage_sync_commit(subject) || tries == ROUTE_TRIES)
 			return;
 		disposition_free(d);
 	}

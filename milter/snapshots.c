@@ -9,7 +9,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "shared_state.h"
 #include "snapshots.h"
 #include "stage_table.h"
 #include "xalloc.h"
@@ -182,8 +181,7 @@ stage_states_observe(struct route_subject *subject)
 	pthread_mutex_unlock(&stage_lock);
 }
 
-/* Record what the store holds for subject's stage in this relay's table. */
-static void
+void
 stage_states_adopt(const struct route_subject *subject, enum stage_status status)
 {
 	pthread_mutex_lock(&stage_lock);
@@ -192,45 +190,16 @@ stage_states_adopt(const struct route_subject *subject, enum stage_status status
 	changed();
 }
 
-/*
- * With shared-state the store is the truth and this relay's table its
- * copy: the store compares and sets the stage in one step, and a conflict
- * (another relay came first) brings its state here, so observing again
- * sees it.  When the store does not answer, the relay decides alone and
- * the store learns the state when it returns.
- */
-static enum shared_answer
-commit_shared(const struct route_subject *subject)
-{
-	enum stage_status now = event_status_after(subject->event), actual = STAGE_UNKNOWN;
-	enum shared_answer answer;
-
-	if (!shared_state_configured() || !subject->is_stage || subject->event == EVENT_NONE)
-		return SHARED_UNAVAILABLE;
-	answer = shared_state_stage_commit(subject->stage.pipeline, subject->stage.stage,
-	    subject->previous, now, &actual);
-	if (answer != SHARED_UNAVAILABLE)
-		stage_states_adopt(subject, actual);
-	return answer;
-}
-
 bool
 stage_states_commit(const struct route_subject *subject)
 {
-	enum shared_answer shared = commit_shared(subject);
 	bool committed;
 
-	if (shared != SHARED_UNAVAILABLE)
-		return shared == SHARED_DONE;
 	pthread_mutex_lock(&stage_lock);
 	committed = route_subject_commit(subject, states_locked());
 	pthread_mutex_unlock(&stage_lock);
 	if (committed)
 		changed();
-	if (committed && shared_state_configured() && subject->is_stage &&
-	    subject->event != EVENT_NONE)
-		shared_state_stage_unsynced(subject->stage.pipeline, subject->stage.stage,
-		    event_status_after(subject->event));
 	return committed;
 }
 

@@ -56,6 +56,8 @@ void groups_publish(const char *manager, struct group_index *index);
  */
 void stage_states_observe(struct route_subject *subject);
 bool stage_states_commit(const struct route_subject *subject);
+/* Set the stage's state to what another relay recorded (stage_sync.c). */
+void stage_states_adopt(const struct route_subject *subject, enum stage_status status);
 
 /* Seed states of stages not known yet (cctray); returns how many. */
 size_t stage_states_seed(const struct stage_table *seed);
