@@ -34,7 +34,7 @@ $(BENCH_MILTER): tests/bench/minimal_milter.c
 
 bench: bench-build
 	$(BENCH_RULES)
-	$(PYTHON) tests/bench/bench.py --mail2alert $(CURDIR)/mail2alert \
+	$(PYTHON) tests/bench/bench.py --shared-state --mail2alert $(CURDIR)/mail2alert \
 		--minimal-milter $(abspath $(BENCH_MILTER)) $(BENCH_ARGS)
 
 bench-maps: bench-build
@@ -43,7 +43,7 @@ bench-maps: bench-build
 
 bench-quick: bench-build
 	$(BENCH_RULES) -q
-	$(PYTHON) tests/bench/bench.py --quick --mail2alert $(CURDIR)/mail2alert \
+	$(PYTHON) tests/bench/bench.py --quick --shared-state --mail2alert $(CURDIR)/mail2alert \
 		--minimal-milter $(abspath $(BENCH_MILTER)) $(BENCH_ARGS)
 	$(PYTHON) tests/bench/bench.py --quick --milter-maps --mail2alert $(CURDIR)/mail2alert \
 		--minimal-milter $(abspath $(BENCH_MILTER)) $(BENCH_ARGS)

@@ -256,11 +256,10 @@ def rules_text(nrules, ngroups, per):
     return ",\n      ".join(out)
 
 
-def mail2alert_config(socket_spec, gocd_url, rules):
-    extra = ""
+def mail2alert_config(socket_spec, gocd_url, rules, extra=""):
     if socket_spec.startswith("unix:"):
         # Postfix's smtpd runs as postfix: socket-mode stays 0660, group postfix
-        extra = 'socket-group = "postfix";\n'
+        extra += 'socket-group = "postfix";\n'
     return """socket = %s;
 allow-root = true;          # the benchmark runs as root
 %sunresolved = "accept";
@@ -421,6 +420,14 @@ COMPARE_VARIANTS = [
     ("compare-unix", "cmp-unix", "mail2alert routing, unix, --compare build"),
 ]
 
+# --shared-state: the same routing with stage states in a loopback
+# redis-server (issue 16: within 0.05 of the ratio without it)
+SHARED_VARIANTS = [
+    ("shared-tcp", "shr-tcp", "mail2alert routing, TCP, shared-state on redis"),
+    ("shared-unix", "shr-unix", "mail2alert routing, unix, shared-state on redis"),
+]
+TARGET_SHARED_DROP = 0.05
+
 
 # ---------------------------------------------------------------- maillog
 
@@ -481,6 +488,7 @@ class Bench:
         self.sink = None
         self.gocd = None
         self.milters = {}
+        self.redis = None
         self.current_spec = "unset"
         self.results = []           # one dict per measured run
         self.notes = []
@@ -530,10 +538,10 @@ class Bench:
             self.milters[name] = Milter(name, [mm, "rewrite", spec] + list(opts), spec,
                                         "minimal", self.basedir)
 
-        def m2a(name, spec):
+        def m2a(name, spec, extra=""):
             path = os.path.join(self.basedir, "%s.conf" % name)
             with open(path, "w") as f:
-                f.write(mail2alert_config(spec, self.gocd.url, rules))
+                f.write(mail2alert_config(spec, self.gocd.url, rules, extra))
             self.milters[name] = Milter(name, path, spec, "mail2alert", self.basedir)
 
         tcp = lambda: "inet:%d@127.0.0.1" % free_port()
@@ -563,6 +571,12 @@ class Bench:
         if "cmp-unix" in wanted:
             m2a("cmp-unix", unix("cmp"))
             self.milters["cmp-unix"].binary = a.compare
+        if wanted & {"shr-tcp", "shr-unix"}:
+            url = self.start_redis()
+            for name, spec in (("shr-tcp", tcp()), ("shr-unix", unix("shr"))):
+                if name in wanted:
+                    m2a(name, spec, 'shared-state = "%s";\nshared-state-node = "%s";\n'
+                        % (url, name))
         for m in self.milters.values():
             m.start(a.mail2alert)
         n_m2a = sum(1 for m in self.milters.values() if m.kind == "mail2alert")
@@ -603,6 +617,26 @@ class Bench:
         self.mail_bytes = len(data)
         self.pipeline = pipeline
 
+    def start_redis(self):
+        """A redis-server on loopback, as a site would run one: no persistence."""
+        port = free_port()
+        self.redis = subprocess.Popen(
+            ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--logfile", os.path.join(self.basedir, "redis.log")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1) as c:
+                    c.sendall(b"PING\r\n")
+                    if c.recv(16).startswith(b"+PONG"):
+                        return "redis://127.0.0.1:%d/0" % port
+            except OSError:
+                pass
+            if time.monotonic() > deadline or self.redis.poll() is not None:
+                raise BenchError("redis-server did not start on port %d" % port)
+            time.sleep(0.05)
+
     def settled_rss(self, pid, timeout=10.0):
         """VmRSS once it has stopped moving (the poll's index is built)."""
         deadline = time.monotonic() + timeout
@@ -638,9 +672,11 @@ class Bench:
             v += EXTRA_VARIANTS
         if self.args.compare:
             v += COMPARE_VARIANTS
+        if self.args.shared_state:
+            v += SHARED_VARIANTS
         if self.args.variants:
             keep = self.args.variants.split(",")
-            every = BASE_VARIANTS + EXTRA_VARIANTS + COMPARE_VARIANTS
+            every = BASE_VARIANTS + EXTRA_VARIANTS + COMPARE_VARIANTS + SHARED_VARIANTS
             unknown = set(keep) - {x[0] for x in every}
             if unknown:
                 raise BenchError("unknown variant(s): %s" % ", ".join(sorted(unknown)))
@@ -932,6 +968,12 @@ class Bench:
             print("  %-44s %5d  (<= %d kB)  %s" % (
                 "%s idle RSS kB, %d pipelines" % (name, self.args.pipelines), rss["VmRSS"],
                 TARGET_RSS_KB, "met" if rss["VmRSS"] <= TARGET_RSS_KB else "NOT met"))
+        for plain, shared in (("mail2alert-tcp", "shared-tcp"), ("mail2alert-unix", "shared-unix")):
+            if plain in by and shared in by and by[plain]["round_ratio"] is not None:
+                drop = by[plain]["round_ratio"] - by[shared]["round_ratio"]
+                print("  %-44s %5.2f  (<= %.2f)  %s" % (
+                    "%s ratio lost to shared-state (per round)" % shared, drop,
+                    TARGET_SHARED_DROP, "met" if drop <= TARGET_SHARED_DROP else "NOT met"))
         warn = [(r["variant"], r["milter_warnings"]) for r in rows if r["milter_warnings"]]
         for v, n in warn:
             print("  warning: %s: %d milter warning line(s) in the maillog" % (v, n))
@@ -960,6 +1002,10 @@ class Bench:
                 self.gocd.stop()
             except Exception:
                 pass
+        if self.redis is not None:
+            self.redis.terminate()
+            self.redis.wait(10)
+            self.redis = None
         self.postfix = self.sink = self.gocd = None
         if self.basedir and not self.args.keep:
             shutil.rmtree(self.basedir, ignore_errors=True)
@@ -986,6 +1032,9 @@ def parse_args(argv):
     p.add_argument("--variants", help="comma-separated subset of variants")
     p.add_argument("--compare", metavar="BINARY",
                    help="also run another mail2alert build (compare-tcp, compare-unix)")
+    p.add_argument("--shared-state", action="store_true",
+                   help="also mail2alert with shared-state on a loopback redis-server "
+                        "(shared-tcp, shared-unix)")
     p.add_argument("--milter-maps", action="store_true",
                    help="non-GoCD mail: Postfix alone, mail2alert for all, mail2alert "
                         "only for the GoCD server by smtpd_milter_maps")
