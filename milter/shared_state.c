@@ -45,6 +45,14 @@ static const char stage_script[] =
 	"else redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3]) end\n"
 	"return {1, ARGV[2]}\n";
 
+/*
+ * Append a post to the outbox unless limit wait there already: the shared
+ * outbox is bounded as each relay's queue is.  Returns the length, or -1.
+ */
+static const char outbox_push_script[] =
+	"if redis.call('LLEN', KEYS[1]) >= tonumber(ARGV[1]) then return -1 end\n"
+	"return redis.call('RPUSH', KEYS[1], ARGV[2])\n";
+
 #define REQUEST_ARGS 7
 
 struct request {
@@ -237,17 +245,21 @@ shared_state_stage_unsynced(const char *pipeline, const char *stage,
 }
 
 enum shared_answer
-shared_state_outbox_push(const char *record)
+shared_state_outbox_push(const char *record, size_t limit)
 {
-	redisReply *reply = ask(3, (char *[]){ xstrdup("RPUSH"),
-	    store_key(store.settings, "outbox", NULL), xstrdup(record) });
-	bool pushed;
+	struct strbuf max = STRBUF_INIT;
+	redisReply *reply;
+	enum shared_answer answer = SHARED_UNAVAILABLE;
 
-	reply = check_error(reply, "RPUSH to the outbox");
-	pushed = reply != NULL && reply->type == REDIS_REPLY_INTEGER;
+	strbuf_addf(&max, "%zu", limit);
+	reply = ask(6, (char *[]){ xstrdup("EVAL"), xstrdup(outbox_push_script), xstrdup("1"),
+	    store_key(store.settings, "outbox", NULL), strbuf_detach(&max), xstrdup(record) });
+	reply = check_error(reply, "the outbox push");
+	if (reply != NULL && reply->type == REDIS_REPLY_INTEGER)
+		answer = reply->integer < 0 ? SHARED_FULL : SHARED_DONE;
 	if (reply != NULL)
 		freeReplyObject(reply);
-	return pushed ? SHARED_DONE : SHARED_UNAVAILABLE;
+	return answer;
 }
 
 /* Answer every queued request with no reply (lock held). */

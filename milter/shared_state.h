@@ -25,6 +25,7 @@ enum shared_answer {
 	SHARED_DONE,
 	SHARED_CONFLICT,	/* the store holds another state: *actual */
 	SHARED_UNAVAILABLE,	/* decide here; see shared_state_stage_unsynced */
+	SHARED_FULL,		/* the shared outbox holds its limit */
 };
 
 /* Start the thread when config has shared-state (else nothing); 0 or -1. */
@@ -44,8 +45,11 @@ enum shared_answer shared_state_stage_commit(const char *pipeline, const char *s
 void shared_state_stage_unsynced(const char *pipeline, const char *stage,
     enum stage_status status);
 
-/* Append a post record (outbox_record.h) to the shared outbox. */
-enum shared_answer shared_state_outbox_push(const char *record);
+/*
+ * Append a post record (outbox_record.h) to the shared outbox, unless
+ * limit posts wait there already (SHARED_FULL).
+ */
+enum shared_answer shared_state_outbox_push(const char *record, size_t limit);
 
 /* For -s and /metrics. */
 struct shared_state_report {
