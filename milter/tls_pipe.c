@@ -602,7 +602,6 @@ tls_pipe_open(const char *host, int port, const char *ca_file,
 		set_err(err, errlen, "tls_pipe_open: bad arguments");
 		return NULL;
 	}
-	deadline = deadline_after_ms(timeout_ms);
 	format_where(where, sizeof(where), host, port);
 	if ((p = calloc(1, sizeof(*p))) == NULL) {
 		set_err(err, errlen, "tls_pipe_open: %s", strerror(errno));
@@ -612,6 +611,8 @@ tls_pipe_open(const char *host, int port, const char *ca_file,
 
 	if ((p->ctx = make_ctx(ca_file, err, errlen)) == NULL)
 		goto fail;
+	/* the time for the network; reading the CA file is not on it */
+	deadline = deadline_after_ms(timeout_ms);
 	p->net_fd = connect_tcp(host, port, where, timeout_ms, &deadline, err,
 	    errlen);
 	if (p->net_fd < 0)

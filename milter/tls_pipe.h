@@ -40,8 +40,9 @@ struct tls_pipe;
  * the TLS connection.  On failure NULL, with a reason in err (never secrets).
  *
  * host is a name, an IPv4 address or an IPv6 address without brackets.
- * The name lookup (getaddrinfo) is bounded by the resolver's own timeouts,
- * not by timeout_ms.
+ * timeout_ms bounds the network: connecting (all addresses together) and
+ * the handshake.  Reading the CA file comes before it, and the name
+ * lookup (getaddrinfo) is bounded by the resolver's own timeouts.
  */
 struct tls_pipe *tls_pipe_open(const char *host, int port, const char *ca_file,
     int timeout_ms, int *fd, char *err, size_t errlen);
