@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -394,6 +395,34 @@ test_server_killed(int port, pid_t *pid)
 	tls_pipe_close(p);
 }
 
+/*
+ * tls_pipe_close while the pump is stuck: 2 MB of answers the client
+ * never reads fill the socketpair, and the pump waits to write them.
+ */
+static void
+test_close_while_busy(int port)
+{
+	struct tls_pipe *p;
+	redisContext *c = connect_redis("127.0.0.1", port, path("ca.pem"), &p);
+	int i, done = 0, queued = 0;
+	long t0, took;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < PIPELINED; i++)
+		redisAppendCommand(c, "GET m2a:test:%d", i);
+	while (!done && redisBufferWrite(c, &done) == REDIS_OK)
+		;
+	usleep(300 * 1000);
+	ioctl(c->fd, FIONREAD, &queued);	/* the socketpair is full */
+	t0 = now_ms();
+	tls_pipe_close(p);
+	took = now_ms() - t0;
+	check(done && took < 1000, "tls_pipe_close with 2 MB of answers unread "
+	    "(%d bytes queued) returns in %ld ms", queued, took);
+	redisFree(c);
+}
+
 /* A pipe whose fd is closed unused, and tls_pipe_close(NULL). */
 static void
 test_unused(int port)
@@ -436,6 +465,7 @@ main(int argc, char **argv)
 
 	test_transfer(ip_port);
 	test_name_and_close_first(name_port);
+	test_close_while_busy(ip_port);
 	test_unused(ip_port);
 	expect_refused("IP literal, certificate only for localhost", "127.0.0.1",
 	    name_port, path("ca.pem"), 2000, false, "IP address mismatch");
