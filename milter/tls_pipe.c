@@ -65,6 +65,7 @@ struct tls_pipe {
 	struct pump_buf down;	/* server to client */
 };
 
+/* Format a reason into err, when the caller gave room for one. */
 static void
 set_err(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -368,6 +369,7 @@ handshake(SSL *ssl, int fd, const char *where, int timeout_ms,
 	}
 }
 
+/* Close *fd if open, and mark it closed. */
 static void
 close_fd(int *fd)
 {
@@ -376,6 +378,7 @@ close_fd(int *fd)
 	*fd = -1;
 }
 
+/* Free a pipe whose thread has ended or never started. */
 static void
 pipe_free(struct tls_pipe *p)
 {

@@ -19,6 +19,12 @@
  * connection; when the client closes its end, the pipe says close_notify
  * to the server and stops.
  *
+ * With hiredis: redisSetTimeout() works on the fd (it is a socket);
+ * redisEnableKeepAlive() fails on it (AF_UNIX; the pipe sets SO_KEEPALIVE
+ * on its TCP connection itself); and do not call redisReconnect() on an
+ * adopted fd (hiredis 0.14 knows no address for it): free both and open
+ * a new pipe.
+ *
  * The caller's process must ignore SIGPIPE, as mail2alert's main() does:
  * the handshake runs in the caller's thread, and OpenSSL's socket BIO
  * writes with write(2).  (The pump thread blocks SIGPIPE itself.)
