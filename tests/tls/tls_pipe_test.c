@@ -337,8 +337,9 @@ expect_refused(const char *what, const char *host, int port, const char *ca,
 
 	took = now_ms() - t0;
 	check(p == NULL && fd == -1 && strstr(err, want) != NULL &&
-	    (!timed || took < 3L * timeout_ms), "%s: refused in %ld ms (timeout %d): %s",
-	    what, took, timeout_ms, p ? "(it connected)" : err);
+	    (!timed || took < 3L * timeout_ms),
+	    "%s: refused in %ld ms (timeout %d): %s", what, took, timeout_ms,
+	    p ? "(it connected)" : err);
 	if (p != NULL) {
 		close(fd);
 		tls_pipe_close(p);
@@ -364,6 +365,48 @@ test_silent_server(void)
 		close(out);
 		tls_pipe_close(p);
 	}
+	close(fd);
+}
+
+/*
+ * A listener whose accept queue is full: Linux drops the SYN, so the TCP
+ * connect itself never completes.
+ */
+static void
+test_connect_timeout(void)
+{
+	int port, fd = loopback_socket(&port, true), filler[4], i;
+	struct sockaddr_in sin;
+	char err[512] = "";
+	int out = -1;
+	long t0, took;
+	struct tls_pipe *p;
+
+	listen(fd, 0);		/* a queue of one */
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((unsigned short)port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	for (i = 0; i < 4; i++) {
+		filler[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, 0);
+		connect(filler[i], (struct sockaddr *)&sin, sizeof(sin));
+	}
+	usleep(100 * 1000);
+	t0 = now_ms();
+	p = tls_pipe_open("127.0.0.1", port, path("ca.pem"), 500, &out, err,
+	    sizeof(err));
+	took = now_ms() - t0;
+	check(p == NULL && strstr(err, "connect to") != NULL &&
+	    strstr(err, "timed out") != NULL && took >= 450 && took < 1500,
+	    "a connect that never completes: given up after %ld ms (timeout "
+	    "500): %s", took, p ? "(it connected)" : err);
+	if (p != NULL) {
+		close(out);
+		tls_pipe_close(p);
+	}
+	for (i = 0; i < 4; i++)
+		close(filler[i]);
 	close(fd);
 }
 
@@ -485,6 +528,7 @@ main(int argc, char **argv)
 	expect_refused("a name that does not resolve", "no-such-host.invalid",
 	    ip_port, path("ca.pem"), 1000, false, "cannot resolve");
 	test_silent_server();
+	test_connect_timeout();
 	test_server_killed(ip_port, &ip_server);
 
 	stop_redis(ip_server);
