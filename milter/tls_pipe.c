@@ -65,6 +65,7 @@ struct tls_pipe {
 	struct pump_buf down;	/* server to client */
 };
 
+/* Format a reason into err, when the caller gave room for one. */
 static void
 set_err(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -368,6 +369,7 @@ handshake(SSL *ssl, int fd, const char *where, int timeout_ms,
 	}
 }
 
+/* Close *fd if open, and mark it closed. */
 static void
 close_fd(int *fd)
 {
@@ -376,6 +378,7 @@ close_fd(int *fd)
 	*fd = -1;
 }
 
+/* Free a pipe whose thread has ended or never started. */
 static void
 pipe_free(struct tls_pipe *p)
 {
@@ -602,7 +605,6 @@ tls_pipe_open(const char *host, int port, const char *ca_file,
 		set_err(err, errlen, "tls_pipe_open: bad arguments");
 		return NULL;
 	}
-	deadline = deadline_after_ms(timeout_ms);
 	format_where(where, sizeof(where), host, port);
 	if ((p = calloc(1, sizeof(*p))) == NULL) {
 		set_err(err, errlen, "tls_pipe_open: %s", strerror(errno));
@@ -612,6 +614,8 @@ tls_pipe_open(const char *host, int port, const char *ca_file,
 
 	if ((p->ctx = make_ctx(ca_file, err, errlen)) == NULL)
 		goto fail;
+	/* the time for the network; reading the CA file is not on it */
+	deadline = deadline_after_ms(timeout_ms);
 	p->net_fd = connect_tcp(host, port, where, timeout_ms, &deadline, err,
 	    errlen);
 	if (p->net_fd < 0)

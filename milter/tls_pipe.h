@@ -19,6 +19,12 @@
  * connection; when the client closes its end, the pipe says close_notify
  * to the server and stops.
  *
+ * With hiredis: redisSetTimeout() works on the fd (it is a socket);
+ * redisEnableKeepAlive() fails on it (AF_UNIX; the pipe sets SO_KEEPALIVE
+ * on its TCP connection itself); and do not call redisReconnect() on an
+ * adopted fd (hiredis 0.14 knows no address for it): free both and open
+ * a new pipe.
+ *
  * The caller's process must ignore SIGPIPE, as mail2alert's main() does:
  * the handshake runs in the caller's thread, and OpenSSL's socket BIO
  * writes with write(2).  (The pump thread blocks SIGPIPE itself.)
@@ -40,8 +46,9 @@ struct tls_pipe;
  * the TLS connection.  On failure NULL, with a reason in err (never secrets).
  *
  * host is a name, an IPv4 address or an IPv6 address without brackets.
- * The name lookup (getaddrinfo) is bounded by the resolver's own timeouts,
- * not by timeout_ms.
+ * timeout_ms bounds the network: connecting (all addresses together) and
+ * the handshake.  Reading the CA file comes before it, and the name
+ * lookup (getaddrinfo) is bounded by the resolver's own timeouts.
  */
 struct tls_pipe *tls_pipe_open(const char *host, int port, const char *ca_file,
     int timeout_ms, int *fd, char *err, size_t errlen);
