@@ -80,7 +80,7 @@ unit-tests: $(UNIT_BIN)
 system-check: deps mail2alert
 	MAIL2ALERT=$(CURDIR)/mail2alert $(PYTHON) -m pytest -ra tests/system
 
-check: unit-check system-check
+check: unit-check tls-pipe-check system-check
 
 # The unit tests, and the daemon under the routing, edge and metrics system
 # tests (the metrics listener's thread), under valgrind.  Any finding
@@ -119,5 +119,6 @@ include packaging/packaging.mk
 include tests/bench/bench.mk
 include tests/fuzz/fuzz.mk
 include tests/soak/soak.mk
+include tests/tls/tls.mk
 
 -include $(RULES_OBJ:.o=.d) $(MILTER_OBJ:.o=.d)
