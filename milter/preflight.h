@@ -29,7 +29,8 @@ int preflight_check(const struct config *config, preflight_report_fn report, voi
 
 /*
  * Connect to shared-state (if set) as the daemon would: unreachable is a
- * warning (relays then decide alone), refused (AUTH, SELECT) an error.
+ * warning (relays then decide alone), refused (AUTH, SELECT, a certificate
+ * the CA does not vouch for) an error.
  * *reachable tells whether it answered.  -t only: the daemon connects in
  * the background and never waits for the server.
  */

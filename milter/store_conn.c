@@ -163,7 +163,9 @@ store_conn_open(const struct store_settings *s, long connect_ms, long io_ms,
 		if (conn->ctx != NULL)
 			snprintf(err, errlen, "%s", conn->ctx->errstr);
 		store_conn_close(conn);
-		return -1;
+		/* a certificate or CA file we refuse is the config's fault, not the network's */
+		return strstr(err, "certificate verify failed") || strstr(err, "CA file") ?
+		    STORE_REFUSED : -1;
 	}
 	/* the handshake gets the connect deadline; commands after it io_ms */
 	rc = redisSetTimeout(conn->ctx, timeval_ms(connect_ms)) == REDIS_OK ?

@@ -41,7 +41,10 @@ struct store_conn {
 	struct tls_pipe *tls;
 };
 
-/* store_conn_open: the server answered, but said no (AUTH, SELECT). */
+/*
+ * store_conn_open: the server answered but said no (AUTH, SELECT), or its
+ * certificate is not one shared-state-ca-file vouches for.
+ */
 #define STORE_REFUSED (-2)
 
 /*
