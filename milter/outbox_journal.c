@@ -454,6 +454,9 @@ outbox_journal_open(const char *path, struct slack_post ***posts, size_t *n)
 	strbuf_free(&text);
 	/* start small, and without the torn or bad lines the next append would follow */
 	if ((size_t)file_size != live_bytes && compact() != 0) {
+		/* sent now, they would be sent again from the file at the next start */
+		log_error("outbox journal %s: not used; its %zu posts wait in it for a "
+		    "start that can rewrite it", path, *n);
 		for (size_t i = 0; i < *n; i++)
 			slack_post_free((*posts)[i]);
 		free(*posts);

@@ -193,3 +193,20 @@ def test_graceful_stop_keeps_posts_in_the_journal_not_the_state_file(groups, sla
     send_wanted(mta, third)
     got = wait_delivered(slack, [subject_of(third)])
     assert got == [subject_of(data), subject_of(third)], got
+
+
+def test_reload_changing_the_journal_says_it_needs_a_restart(groups, slack, milter, mta,
+                                                             test_dir):
+    """A reload cannot move the journal (posts in flight are in the old
+    one): a warning says so, and posts keep going to the journal in use."""
+    m2a = milter(slack_config(slack, ["slack:#builds"], outbox_journal="first.journal"))
+    milter.write_config(slack_config(slack, ["slack:#builds"], outbox_journal="second.journal"))
+    m2a.signal(signal.SIGHUP)
+    m2a.wait_log(r"warning: reload: outbox-journal .* changed; the journal in use stays "
+                 r"until mail2alert restarts")
+    m2a.wait_log(r"reloaded ")
+    slack.set_mode("hang", API_PATH)
+    send_wanted(mta, gocd_mail("api", "build", "broken"))
+    slack.wait_hanging(1, timeout=5)
+    assert os.path.getsize(os.path.join(test_dir, "first.journal")) > 0
+    assert not os.path.exists(os.path.join(test_dir, "second.journal"))
