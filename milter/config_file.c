@@ -180,7 +180,8 @@ resolve_relative(const char *config_path, char **file)
 	const char *slash = strrchr(config_path, '/');
 	struct strbuf abs = STRBUF_INIT;
 
-	if (*file == NULL || (*file)[0] == '/' || slash == NULL)
+	/* "" is a value of its own (outbox-journal: off), not a file */
+	if (*file == NULL || (*file)[0] == '\0' || (*file)[0] == '/' || slash == NULL)
 		return;
 	strbuf_add(&abs, config_path, (size_t)(slash - config_path) + 1);
 	strbuf_adds(&abs, *file);
@@ -231,6 +232,7 @@ config_load(const char *path, char *err, size_t errlen)
 	resolve_relative(path, &config->state_file);
 	resolve_relative(path, &config->shared_state_password_file);
 	resolve_relative(path, &config->shared_state_ca_file);
+	resolve_relative(path, &config->outbox_journal);
 	for (size_t i = 0; i < config->nmanagers; i++) {
 		resolve_relative(path, &config->managers[i].passwd_file);
 		resolve_relative(path, &config->managers[i].token_file);

@@ -45,6 +45,7 @@
 #include "metrics.h"
 #include "metrics_http.h"
 #include "milter.h"
+#include "outbox_journal.h"
 #include "preflight.h"
 #include "slack.h"
 #include "snapshots.h"
@@ -382,6 +383,12 @@ reload(void)
 			log_warning("reload: metrics-listen changed to %s; restart mail2alert "
 			    "to listen there", config->metrics_listen ? config->metrics_listen :
 			    "(none)");
+		if (old != NULL && (!same_string(old->config->outbox_journal,
+		    config->outbox_journal) || (config->outbox_journal == NULL &&
+		    !same_string(old->config->state_file, config->state_file))))
+			log_warning("reload: outbox-journal (or the state-file it defaults "
+			    "beside) changed; the journal in use stays until mail2alert "
+			    "restarts");
 		metrics_register_managers(config);
 		metrics_reload(true, NULL);
 		config_publish(config);
@@ -480,28 +487,69 @@ open_milter_socket(const struct config *config)
 }
 
 /*
- * Give queued Slack posts a moment to go; the rest are saved in the state
- * file for the next start or, without one, lost and said so.
+ * Give queued Slack posts a moment to go; the rest stay in the outbox
+ * journal or are saved in the state file for the next start or, without
+ * either, are lost and said so.
  */
 static void
 stop_slack_and_save(const char *state_path)
 {
 	size_t n;
 	struct slack_post **left = slack_stop(SLACK_DRAIN_SECONDS, &n);
+	bool journaled = outbox_journal_is_open();
 
 	if (slack_dropped() > 0)
 		log_warning("slack posts dropped since start (queue full): %lu", slack_dropped());
 
+	if (journaled && n > 0)
+		log_info("outbox journal: %zu unsent chat posts kept for the next start", n);
 	if (state_path != NULL)
-		state_file_stop(left, n);
+		state_file_stop(journaled ? NULL : left, journaled ? 0 : n);
+	outbox_journal_close();
 	for (size_t i = 0; i < n; i++) {
-		if (state_path == NULL)
+		if (state_path == NULL && !journaled)
 			log_error("%s: %s=%s status=failed reason=shutdown subject=\"%s\"",
 			    left[i]->queue_id, SLACK_POST_KIND(left[i]), left[i]->channel,
 			    left[i]->subject);
 		slack_post_free(left[i]);
 	}
 	free(left);
+}
+
+/*
+ * The outbox journal's file (malloc'd), or NULL for none: outbox-journal
+ * as set, "" turning it off; unset, beside the state file if there is one.
+ */
+static char *
+outbox_journal_path(const struct config *config)
+{
+	struct strbuf path = STRBUF_INIT;
+
+	if (config->outbox_journal != NULL)
+		return config->outbox_journal[0] ? xstrdup(config->outbox_journal) : NULL;
+	if (config->state_file == NULL)
+		return NULL;
+	strbuf_addf(&path, "%s.outbox", config->state_file);
+	return strbuf_detach(&path);
+}
+
+/*
+ * Open the outbox journal, as the user we run as so it can be rewritten,
+ * and queue what an earlier run left in it.  A journal that cannot be
+ * used is logged; posts are then kept in memory only, as without one.
+ */
+static void
+open_outbox(const struct config *config)
+{
+	char *path = outbox_journal_path(config);
+	struct slack_post **posts;
+	size_t n;
+
+	if (path != NULL && outbox_journal_open(path, &posts, &n) == 0) {
+		slack_requeue(posts, n, (size_t)config->slack_queue_size, true);
+		free(posts);
+	}
+	free(path);
 }
 
 /* Everything up to the point where mail can be handled: 0 or the exit code. */
@@ -524,6 +572,7 @@ start(struct config *config)
 		log_error("cannot start threads");
 		return EX_OSERR;
 	}
+	open_outbox(config);
 	/* the cache first, so mail routes even while GoCD is down */
 	state_file_load(config->state_file, (size_t)config->slack_queue_size);
 	if (state_file_start(config->state_file) != 0 || pollers_start(config) != 0)

@@ -18,6 +18,7 @@
 #include "milter.h"
 #include "mime_body.h"
 #include "mime_text.h"
+#include "post_id.h"
 #include "route.h"
 #include "slack.h"
 #include "snapshots.h"
@@ -343,6 +344,7 @@ build_post(const struct message *msg, const struct route_input *in,
 {
 	struct slack_post *post = xcalloc(1, sizeof(*post));
 
+	post->id = post_id_new();
 	post->channel = xstrdup(action->target);
 	post->named = action->kind == ACTION_CHAT;
 	post->style = action->style;

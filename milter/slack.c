@@ -25,6 +25,8 @@
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
+#include "outbox_journal.h"
+#include "post_id.h"
 #include "slack.h"
 #include "slack_users.h"
 #include "snapshots.h"
@@ -82,9 +84,17 @@ driver_name(const struct slack_post *post)
 	return name;
 }
 
-bool
-slack_enqueue(struct slack_post *post, size_t limit)
+/*
+ * Queue post unless limit posts wait already.  journal: put it in the
+ * outbox journal first (it is not there yet); either way a post that is
+ * dropped is done there.
+ */
+static bool
+enqueue(struct slack_post *post, size_t limit, bool journal)
 {
+	/* on disk before the caller answers Postfix; unlocked, as it waits for the disk */
+	if (journal)
+		outbox_journal_put(post);
 	pthread_mutex_lock(&queue_lock);
 	/* the post in flight stays queued (so a stop keeps it) but is not waiting */
 	if (!worker_running || queue_len - (sending ? 1 : 0) >= limit) {
@@ -95,6 +105,7 @@ slack_enqueue(struct slack_post *post, size_t limit)
 		log_error("%s: %s=%s status=dropped reason=%s dropped_total=%lu",
 		    post->queue_id, SLACK_POST_KIND(post), post->channel,
 		    worker_running ? "queue-full" : "not-running", total);
+		outbox_journal_done(post->id);
 		slack_post_free(post);
 		return false;
 	}
@@ -104,6 +115,41 @@ slack_enqueue(struct slack_post *post, size_t limit)
 	pthread_cond_signal(&queue_wake);
 	pthread_mutex_unlock(&queue_lock);
 	return true;
+}
+
+bool
+slack_enqueue(struct slack_post *post, size_t limit)
+{
+	/* a post from a state file written before posts had ids */
+	if (post->id == NULL)
+		post->id = post_id_new();
+	return enqueue(post, limit, true);
+}
+
+void
+slack_requeue(struct slack_post **posts, size_t n, size_t limit, bool journaled)
+{
+	struct config_snapshot *config = config_acquire();
+
+	for (size_t i = 0; i < n; i++) {
+		struct slack_post *post = posts[i];
+
+		posts[i] = NULL;
+		/* a destination since removed from the config gets nothing */
+		if (config == NULL ||
+		    !config_chat_destination_known(config->config, post->channel, post->named)) {
+			log_warning("%s: saved %s post for %s dropped: the config no longer "
+			    "names %s", post->queue_id, SLACK_POST_KIND(post), post->channel,
+			    post->channel);
+			outbox_journal_done(post->id);
+			slack_post_free(post);
+			continue;
+		}
+		if (post->id == NULL)
+			post->id = post_id_new();
+		enqueue(post, limit, !journaled);
+	}
+	config_release(config);
 }
 
 unsigned long
@@ -341,10 +387,16 @@ worker_main(void *arg)
 		if (result == ATTEMPT_STOPPED)
 			break;
 		if (result == ATTEMPT_DONE) {
-			slack_post_free(queue[i].post);
+			struct slack_post *finished = queue[i].post;
+
 			memmove(&queue[i], &queue[i + 1], (queue_len - i - 1) * sizeof(*queue));
 			queue_len--;
 			metrics_chat_queue_depth(queue_len);
+			/* the journal may rewrite itself: not while enqueues wait for us */
+			pthread_mutex_unlock(&queue_lock);
+			outbox_journal_done(finished->id);
+			slack_post_free(finished);
+			pthread_mutex_lock(&queue_lock);
 		}
 	}
 	pthread_mutex_unlock(&queue_lock);

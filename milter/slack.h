@@ -21,8 +21,19 @@
 #define SLACK_RETRY_AFTER_MAX 3600
 
 int slack_start(void);
-/* Queue post (ownership passes) unless limit posts wait already. */
+/*
+ * Queue post (ownership passes) unless limit posts wait already.  With
+ * the outbox journal open, the post is on disk when this returns (see
+ * outbox_journal.h); a post without id gets one.
+ */
 bool slack_enqueue(struct slack_post *post, size_t limit);
+/*
+ * Queue posts saved by an earlier run (ownership of each passes; the
+ * array stays the caller's), dropping, with a warning, those whose
+ * destination the config no longer names.  journaled: they are in the
+ * outbox journal already (replayed from it), so not put there again.
+ */
+void slack_requeue(struct slack_post **posts, size_t n, size_t limit, bool journaled);
 /*
  * Let the worker send for up to drain_seconds, then stop it.  What was
  * not sent is handed back (count in *n) for the state file; the caller

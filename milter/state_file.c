@@ -17,6 +17,7 @@
 #include "files.h"
 #include "log.h"
 #include "metrics.h"
+#include "outbox_journal.h"
 #include "slack.h"
 #include "snapshots.h"
 #include "state_doc.h"
@@ -31,12 +32,13 @@ static pthread_mutex_t saver_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t saver_wake;
 static bool saver_stop;
 
+static int write_atomically(const char *path, const char *json);
+
 void
 state_file_load(const char *path, size_t slack_queue_limit)
 {
 	struct strbuf text = STRBUF_INIT;
 	struct state_doc doc;
-	struct config_snapshot *config;
 	char why[256];
 
 	if (path == NULL)
@@ -56,23 +58,14 @@ state_file_load(const char *path, size_t slack_queue_limit)
 	log_info("state file %s: managers=%zu stages=%zu slack_posts=%zu", path,
 	    doc.ngroups, doc.stages.states.count, doc.nposts);
 	snapshots_restore(&doc);
-	config = config_acquire();
-	for (size_t i = 0; i < doc.nposts; i++) {
-		struct slack_post *post = doc.posts[i];
+	slack_requeue(doc.posts, doc.nposts, slack_queue_limit, false);
+	if (doc.nposts > 0 && outbox_journal_is_open()) {
+		/* they are in the journal now: kept here too, a crash would send them twice */
+		char *json = snapshots_state_json(NULL, 0);
 
-		doc.posts[i] = NULL;
-		/* a destination since removed from the config gets nothing */
-		if (config == NULL ||
-		    !config_chat_destination_known(config->config, post->channel, post->named)) {
-			log_warning("%s: saved %s post for %s dropped: the config no longer "
-			    "names %s", post->queue_id, SLACK_POST_KIND(post), post->channel,
-			    post->channel);
-			slack_post_free(post);
-			continue;
-		}
-		slack_enqueue(post, slack_queue_limit);
+		write_atomically(path, json);
+		free(json);
 	}
-	config_release(config);
 	state_doc_free(&doc);
 	strbuf_free(&text);
 }

@@ -58,8 +58,9 @@ def _token_never_logged(milter):
 # ------------------------------------------------------------------ config
 
 def slack_settings(slack, token=TOKEN, retry_time=10, queue_size=None, body_limit=None,
-                   webhooks=None, state_file=None):
-    """Top-level config lines for Slack.  webhooks: {"#chan": url}."""
+                   webhooks=None, state_file=None, outbox_journal=None):
+    """Top-level config lines for Slack.  webhooks: {"#chan": url}.
+    outbox_journal: "" turns the journal off (it is on beside a state file)."""
     lines = []
     if token is not None:
         lines.append("slack-token = %s;" % q(token))
@@ -71,6 +72,8 @@ def slack_settings(slack, token=TOKEN, retry_time=10, queue_size=None, body_limi
         lines.append("body-limit = %d;" % body_limit)
     if state_file is not None:
         lines.append("state-file = %s;" % q(state_file))
+    if outbox_journal is not None:
+        lines.append("outbox-journal = %s;" % q(outbox_journal))
     if webhooks:
         lines.append("slack-webhooks = (\n%s\n);" % ",\n".join(
             "  { channel = %s; url = %s; }" % (q(c), q(u)) for c, u in webhooks.items()))
@@ -577,7 +580,9 @@ def test_full_queue_drops_with_error_line(groups, slack, milter, mta, sink):
 def test_unsent_posts_saved_at_stop_and_sent_after_restart(groups, slack, milter, mta, sink,
                                                            test_dir):
     state = os.path.join(test_dir, "state.json")
-    cfg = slack_config(slack, ["slack:#builds:full"], retry_time=600, state_file=state)
+    # without the outbox journal (test_outbox_journal.py), the state file keeps them
+    cfg = slack_config(slack, ["slack:#builds:full"], retry_time=600, state_file=state,
+                       outbox_journal="")
     m2a = milter(cfg)
     slack.set_mode("500", API_PATH)
     data = gocd_mail("api", "build", "broken")
@@ -618,7 +623,7 @@ def test_saved_post_for_a_destination_no_longer_configured_is_dropped(
     log line naming queue id and channel; the configured one is sent."""
     state = os.path.join(test_dir, "state.json")
     m2a = milter(slack_config(slack, ["slack:#builds", "slack:#gone"], retry_time=600,
-                              state_file=state))
+                              state_file=state, outbox_journal=""))
     slack.set_mode("500", API_PATH)
     res = send_wanted(mta, gocd_mail("api", "build", "broken"))
     m2a.wait_log(r"%s: slack=#builds status=deferred" % re.escape(res.queue_id))
@@ -629,7 +634,8 @@ def test_saved_post_for_a_destination_no_longer_configured_is_dropped(
 
     slack.set_mode("ok", API_PATH)
     n = slack.count(API_PATH)
-    m2b = milter(slack_config(slack, ["slack:#builds"], retry_time=600, state_file=state))
+    m2b = milter(slack_config(slack, ["slack:#builds"], retry_time=600, state_file=state,
+                              outbox_journal=""))
     m2b.wait_log(r"%s: saved slack post for #gone dropped" % re.escape(res.queue_id))
     m2b.wait_log(sent_line(res.queue_id))
     time.sleep(1)
