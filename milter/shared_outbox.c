@@ -18,7 +18,7 @@
 
 #define CONNECT_MS 1000
 #define IO_MS 2000
-#define RETRY_MS 1000
+#define RETRY_MS 5000	/* the worker sends this relay's posts meanwhile */
 #define TICK_MS 1000
 /* Posts taken per call, and moved back from a dead node per tick. */
 #define TAKE_BATCH 16

@@ -25,8 +25,11 @@
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
+#include "outbox_record.h"
 #include "outbox_journal.h"
 #include "post_id.h"
+#include "shared_outbox.h"
+#include "shared_state.h"
 #include "slack.h"
 #include "slack_users.h"
 #include "snapshots.h"
@@ -35,6 +38,10 @@
 
 /* Backoff for 5xx, network errors and unexplained 429s doubles from 1 s up to this. */
 #define SLACK_BACKOFF_MAX 60
+/* How often the shared outbox is asked for posts when nothing says it has some (ms). */
+#define SHARED_POLL_MS 500
+/* Posts taken from the shared outbox at a time. */
+#define SHARED_TAKE_MAX 16
 
 /* A queued post and how far it got. */
 struct pending {
@@ -43,6 +50,8 @@ struct pending {
 	long long deadline;	/* monotonic ms: give up after; 0 until tried */
 	long backoff;		/* seconds: the next exponential backoff */
 	unsigned attempts;
+	char *shared_record;	/* taken from the shared outbox: the record there; */
+				/* NULL: this relay's own (in the outbox journal) */
 };
 
 static pthread_mutex_t queue_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -55,6 +64,8 @@ static atomic_bool worker_stop;	/* abort, even mid-request */
 static bool draining;			/* stop once the queue is empty */
 static unsigned long dropped;
 static pthread_t worker;
+static bool shared_pushed;		/* a post went to the shared outbox: take now */
+static long long shared_next_take;	/* monotonic ms */
 
 static long long
 now_ms(clockid_t clock)
@@ -84,6 +95,23 @@ driver_name(const struct slack_post *post)
 	return name;
 }
 
+/* A post that will not be sent: said, counted, done in the journal. */
+static bool
+drop(struct slack_post *post, const char *reason)
+{
+	unsigned long total;
+
+	pthread_mutex_lock(&queue_lock);
+	total = ++dropped;
+	pthread_mutex_unlock(&queue_lock);
+	metrics_chat_post(driver_name(post), METRICS_CHAT_DROPPED);
+	log_error("%s: %s=%s status=dropped reason=%s dropped_total=%lu", post->queue_id,
+	    SLACK_POST_KIND(post), post->channel, reason, total);
+	outbox_journal_done(post->id);
+	slack_post_free(post);
+	return false;
+}
+
 /*
  * Queue post unless limit posts wait already.  journal: put it in the
  * outbox journal first (it is not there yet); either way a post that is
@@ -92,22 +120,17 @@ driver_name(const struct slack_post *post)
 static bool
 enqueue(struct slack_post *post, size_t limit, bool journal)
 {
+	bool running;
+
 	/* on disk before the caller answers Postfix; unlocked, as it waits for the disk */
 	if (journal)
 		outbox_journal_put(post);
 	pthread_mutex_lock(&queue_lock);
 	/* the post in flight stays queued (so a stop keeps it) but is not waiting */
 	if (!worker_running || queue_len - (sending ? 1 : 0) >= limit) {
-		unsigned long total = ++dropped;
-
+		running = worker_running;
 		pthread_mutex_unlock(&queue_lock);
-		metrics_chat_post(driver_name(post), METRICS_CHAT_DROPPED);
-		log_error("%s: %s=%s status=dropped reason=%s dropped_total=%lu",
-		    post->queue_id, SLACK_POST_KIND(post), post->channel,
-		    worker_running ? "queue-full" : "not-running", total);
-		outbox_journal_done(post->id);
-		slack_post_free(post);
-		return false;
+		return drop(post, running ? "queue-full" : "not-running");
 	}
 	queue = xgrow(queue, &queue_cap, queue_len + 1, sizeof(*queue));
 	queue[queue_len++] = (struct pending){ .post = post, .backoff = 1 };
@@ -117,12 +140,44 @@ enqueue(struct slack_post *post, size_t limit, bool journal)
 	return true;
 }
 
+/*
+ * With shared-state, a post goes to the shared outbox, where any relay's
+ * worker may take it; when the store does not answer, to this relay's
+ * own queue and journal.
+ */
+static enum shared_answer
+push_shared(struct slack_post *post, size_t limit)
+{
+	char *record = outbox_record_write(post);
+	enum shared_answer answer = shared_state_outbox_push(record, limit);
+
+	free(record);
+	if (answer == SHARED_DONE) {
+		slack_post_free(post);
+		pthread_mutex_lock(&queue_lock);
+		shared_pushed = true;
+		pthread_cond_signal(&queue_wake);
+		pthread_mutex_unlock(&queue_lock);
+	}
+	return answer;
+}
+
 bool
 slack_enqueue(struct slack_post *post, size_t limit)
 {
 	/* a post from a state file written before posts had ids */
 	if (post->id == NULL)
 		post->id = post_id_new();
+	if (shared_state_configured()) {
+		switch (push_shared(post, limit)) {
+		case SHARED_DONE:
+			return true;
+		case SHARED_FULL:
+			return drop(post, "shared-outbox-full");
+		default:
+			break;
+		}
+	}
 	return enqueue(post, limit, true);
 }
 
@@ -208,6 +263,7 @@ enum attempt_result {
 	ATTEMPT_DONE,		/* sent, or failed for good: dequeue */
 	ATTEMPT_WAIT,		/* try again at p->not_before */
 	ATTEMPT_STOPPED,	/* the worker is stopping: keep the post */
+	ATTEMPT_HANDED_ON,	/* another relay has the shared post now: forget it */
 };
 
 /*
@@ -294,6 +350,13 @@ attempt(struct pending *p)
 
 	if (snap == NULL)
 		return ATTEMPT_DONE;
+	if (p->shared_record != NULL &&
+	    !shared_outbox_still_ours(&(struct shared_post){ p->post, p->shared_record })) {
+		config_release(snap);
+		log_info("%s: %s=%s status=handed-on reason=another-relay-has-it",
+		    post->queue_id, kind, post->channel);
+		return ATTEMPT_HANDED_ON;
+	}
 	if (p->deadline == 0)
 		p->deadline = now + snap->config->slack_retry_time * 1000LL;
 	p->attempts++;
@@ -358,6 +421,74 @@ wait_until(long long wake)
 	pthread_cond_timedwait(&queue_wake, &queue_lock, &until);
 }
 
+/*
+ * A post is finished (sent, failed for good, or handed on): out of the
+ * journal or the shared outbox, where it was kept until now.  Called
+ * without queue_lock: both may wait for I/O.
+ */
+static void
+finish(struct pending *p, enum attempt_result result)
+{
+	if (p->shared_record == NULL)
+		outbox_journal_done(p->post->id);
+	else if (result != ATTEMPT_HANDED_ON)
+		shared_outbox_done(&(struct shared_post){ p->post, p->shared_record });
+	slack_post_free(p->post);
+	free(p->shared_record);
+}
+
+/* The queue's limit under the config in force. */
+static size_t
+queue_limit(void)
+{
+	struct config_snapshot *snap = config_acquire();
+	size_t limit = snap ? (size_t)snap->config->slack_queue_size : 0;
+
+	config_release(snap);
+	return limit;
+}
+
+/*
+ * Take posts from the shared outbox while the queue has room, at once
+ * when this relay pushed one, else every SHARED_POLL_MS (which also keeps
+ * the heartbeat going).  Called with queue_lock held; drops it for the
+ * store's I/O.
+ */
+static void
+take_shared(void)
+{
+	struct shared_post taken[SHARED_TAKE_MAX];
+	long long now = now_ms(CLOCK_MONOTONIC);
+	size_t limit, room = 0, n;
+
+	if (!shared_state_configured() || draining || (!shared_pushed && now < shared_next_take))
+		return;
+	shared_pushed = false;
+	shared_next_take = now + SHARED_POLL_MS;
+	pthread_mutex_unlock(&queue_lock);
+	limit = queue_limit();
+	pthread_mutex_lock(&queue_lock);
+	if (queue_len < limit)
+		room = limit - queue_len < SHARED_TAKE_MAX ? limit - queue_len : SHARED_TAKE_MAX;
+	pthread_mutex_unlock(&queue_lock);
+	n = shared_outbox_take(room, taken);
+	pthread_mutex_lock(&queue_lock);
+	queue = xgrow(queue, &queue_cap, queue_len + n, sizeof(*queue));
+	for (size_t i = 0; i < n; i++)
+		queue[queue_len++] = (struct pending){ .post = taken[i].post, .backoff = 1,
+		    .shared_record = taken[i].record };
+	if (n > 0 && n == room)
+		shared_pushed = true;	/* more may wait */
+	metrics_chat_queue_depth(queue_len);
+}
+
+/* The earlier of two wake-up times (-1: none). */
+static long long
+earlier(long long a, long long b)
+{
+	return a < 0 ? b : b < 0 || a < b ? a : b;
+}
+
 static void *
 worker_main(void *arg)
 {
@@ -372,8 +503,10 @@ worker_main(void *arg)
 
 		if (worker_stop || (queue_len == 0 && draining))
 			break;
+		take_shared();
 		if (!pick(now_ms(CLOCK_MONOTONIC), &i, &wake)) {
-			wait_until(queue_len == 0 ? -1 : wake);
+			wait_until(earlier(queue_len == 0 ? -1 : wake, shared_state_configured() &&
+			    !draining ? shared_next_take : -1));
 			continue;
 		}
 		/* the post stays queued while it is sent, so a stop keeps it */
@@ -386,20 +519,21 @@ worker_main(void *arg)
 		queue[i] = current;	/* only the worker removes: i is still its place */
 		if (result == ATTEMPT_STOPPED)
 			break;
-		if (result == ATTEMPT_DONE) {
-			struct slack_post *finished = queue[i].post;
+		if (result != ATTEMPT_WAIT) {
+			struct pending finished = queue[i];
 
 			memmove(&queue[i], &queue[i + 1], (queue_len - i - 1) * sizeof(*queue));
 			queue_len--;
 			metrics_chat_queue_depth(queue_len);
 			/* the journal may rewrite itself: not while enqueues wait for us */
 			pthread_mutex_unlock(&queue_lock);
-			outbox_journal_done(finished->id);
-			slack_post_free(finished);
+			finish(&finished, result);
 			pthread_mutex_lock(&queue_lock);
 		}
 	}
 	pthread_mutex_unlock(&queue_lock);
+	if (shared_state_configured())
+		shared_outbox_close();
 	slack_users_reset();
 	return NULL;
 }
@@ -452,9 +586,16 @@ slack_stop(int drain_seconds, size_t *n)
 	pthread_mutex_lock(&queue_lock);
 	worker_running = false;
 	left = xcalloc(queue_len ? queue_len : 1, sizeof(*left));
-	for (size_t i = 0; i < queue_len; i++)
-		left[i] = queue[i].post;
-	*n = queue_len;
+	*n = 0;
+	for (size_t i = 0; i < queue_len; i++) {
+		/* a shared post stays in this node's list: a restart takes it back */
+		if (queue[i].shared_record != NULL) {
+			slack_post_free(queue[i].post);
+			free(queue[i].shared_record);
+		} else {
+			left[(*n)++] = queue[i].post;
+		}
+	}
 	free(queue);
 	queue = NULL;
 	queue_len = queue_cap = 0;
