@@ -176,7 +176,13 @@ store_conn_open(const struct store_settings *s, long connect_ms, long io_ms,
 		store_conn_close(conn);
 		return rc;
 	}
-	redisEnableKeepAlive(conn->ctx);
+	/* only on TCP: on a unix socket or the TLS pipe's socketpair it fails and
+	 * leaves the error set on the context (the pipe keeps its TCP alive itself) */
+	if (s->url.transport == STORE_TCP && redisEnableKeepAlive(conn->ctx) != REDIS_OK) {
+		snprintf(err, errlen, "%s", conn->ctx->errstr);
+		store_conn_close(conn);
+		return -1;
+	}
 	return 0;
 }
 
