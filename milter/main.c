@@ -363,6 +363,19 @@ same_string(const char *a, const char *b)
 }
 
 /* SIGHUP, SIGUSR1: load the config beside the old one; keep the old on error. */
+/* The store's settings are read at start only (shared_state_start). */
+static bool
+shared_state_changed(const struct config *a, const struct config *b)
+{
+	return !same_string(a->shared_state, b->shared_state) ||
+	    !same_string(a->shared_state_password_file, b->shared_state_password_file) ||
+	    !same_string(a->shared_state_ca_file, b->shared_state_ca_file) ||
+	    !same_string(a->shared_state_prefix, b->shared_state_prefix) ||
+	    !same_string(a->shared_state_node, b->shared_state_node) ||
+	    a->shared_state_timeout != b->shared_state_timeout ||
+	    a->shared_state_ttl != b->shared_state_ttl;
+}
+
 static void
 reload(void)
 {
@@ -389,6 +402,9 @@ reload(void)
 			log_warning("reload: outbox-journal (or the state-file it defaults "
 			    "beside) changed; the journal in use stays until mail2alert "
 			    "restarts");
+		if (old != NULL && shared_state_changed(old->config, config))
+			log_warning("reload: shared-state or a shared-state-* key changed; the "
+			    "store in use stays until mail2alert restarts");
 		metrics_register_managers(config);
 		metrics_reload(true, NULL);
 		config_publish(config);
