@@ -20,7 +20,7 @@
 #include "log.h"
 #include "shared_state.h"
 #include "snapshots.h"
-#include "stage_table.h"
+#include "stage_changes.h"
 #include "strbuf.h"
 #include "xalloc.h"
 
@@ -35,15 +35,29 @@
 
 /*
  * Compare and set one stage in one step: Redis runs a script without
- * interleaving other commands.  ARGV: expected ("" for none), new state
- * ("" to forget it), TTL.  Returns {1, new} or {0, what it holds}.
+ * interleaving other commands.  KEYS: the stage's state and the time it
+ * was set (ms since the epoch, the deciding relay's clock).  ARGV:
+ * expected state, new state, TTL, now.  A stage the store knows nothing
+ * of takes what this relay expected (a cctray seed, or a state from
+ * before the store was flushed).  Returns {1, new} or {0, what it holds}.
  */
 static const char stage_script[] =
-	"local cur = redis.call('GET', KEYS[1]) or ''\n"
-	"if cur ~= ARGV[1] then return {0, cur} end\n"
-	"if ARGV[2] == '' then redis.call('DEL', KEYS[1])\n"
-	"else redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3]) end\n"
+	"local cur = redis.call('GET', KEYS[1])\n"
+	"if cur and cur ~= ARGV[1] then return {0, cur} end\n"
+	"redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])\n"
+	"redis.call('SET', KEYS[2], ARGV[4], 'EX', ARGV[3])\n"
 	"return {1, ARGV[2]}\n";
+
+/*
+ * Write back a state decided while the store was down, unless another
+ * relay set the stage later.  ARGV: state, when, TTL.  Returns 1 if set.
+ */
+static const char write_back_script[] =
+	"local at = tonumber(redis.call('GET', KEYS[2]) or '0') or 0\n"
+	"if at > tonumber(ARGV[2]) then return 0 end\n"
+	"redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])\n"
+	"redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3])\n"
+	"return 1\n";
 
 /*
  * Append a post to the outbox unless limit wait there already: the shared
@@ -53,7 +67,7 @@ static const char outbox_push_script[] =
 	"if redis.call('LLEN', KEYS[1]) >= tonumber(ARGV[1]) then return -1 end\n"
 	"return redis.call('RPUSH', KEYS[1], ARGV[2])\n";
 
-#define REQUEST_ARGS 7
+#define REQUEST_ARGS 8
 
 struct request {
 	int argc;
@@ -74,7 +88,7 @@ static struct {
 	bool up;			/* callers may wait for the store */
 	bool drop;			/* a caller timed out: reconnect */
 	struct timespec down_since;
-	struct stage_table unsynced;	/* decided here while down */
+	struct stage_changes unsynced;	/* decided here while down */
 	unsigned long fallbacks, outages;
 	time_t error_logged;
 	pthread_t thread;
@@ -186,7 +200,17 @@ check_error(redisReply *reply, const char *what)
 static const char *
 state_text(enum stage_status status)
 {
-	return status == STAGE_UNKNOWN ? "" : event_status_name(status);
+	return event_status_name(status);
+}
+
+/* The wall clock in ms: when a relay decided, comparable across relays. */
+static long long
+now_epoch_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static enum stage_status
@@ -199,30 +223,32 @@ state_from_text(const char *text)
 	return status;
 }
 
+/* "pipeline/stage": the name of a stage in the store and in stage_changes. */
 static char *
-stage_key(const char *pipeline, const char *stage)
+stage_name(const char *pipeline, const char *stage)
 {
 	struct strbuf name = STRBUF_INIT;
-	char *key;
 
 	strbuf_addf(&name, "%s/%s", pipeline, stage);
-	key = store_key(store.settings, "stage", name.data);
-	strbuf_free(&name);
-	return key;
+	return strbuf_detach(&name);
 }
 
 enum shared_answer
 shared_state_stage_commit(const char *pipeline, const char *stage,
     enum stage_status expected, enum stage_status now, enum stage_status *actual)
 {
-	struct strbuf ttl = STRBUF_INIT;
+	struct strbuf ttl = STRBUF_INIT, at = STRBUF_INIT;
+	char *name = stage_name(pipeline, stage);
 	redisReply *reply;
 	enum shared_answer answer = SHARED_UNAVAILABLE;
 
 	strbuf_addf(&ttl, "%ld", store.settings->ttl);
+	strbuf_addf(&at, "%lld", now_epoch_ms());
 	reply = ask(REQUEST_ARGS, (char *[]){ xstrdup("EVAL"), xstrdup(stage_script),
-	    xstrdup("1"), stage_key(pipeline, stage), xstrdup(state_text(expected)),
+	    xstrdup("2"), store_key(store.settings, "stage", name),
+	    store_key(store.settings, "stage-at", name), xstrdup(state_text(expected)),
 	    xstrdup(state_text(now)), strbuf_detach(&ttl) });
+	free(name);
 	reply = check_error(reply, "the stage script");
 	if (reply != NULL && reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 &&
 	    reply->element[0]->type == REDIS_REPLY_INTEGER &&
@@ -239,9 +265,13 @@ void
 shared_state_stage_unsynced(const char *pipeline, const char *stage,
     enum stage_status status)
 {
+	char *name = stage_name(pipeline, stage);
+	long long at = now_epoch_ms();
+
 	pthread_mutex_lock(&store.lock);
-	stage_table_set(&store.unsynced, pipeline, stage, status);
+	stage_changes_put(&store.unsynced, name, status, at);
 	pthread_mutex_unlock(&store.lock);
+	free(name);
 }
 
 enum shared_answer
@@ -315,51 +345,55 @@ finish_batch(struct request *batch)
 	pthread_cond_broadcast(&store.answered);
 }
 
+/* One state decided alone, unless the store has a later one: 0, or -1. */
+static int
+write_back_one(struct store_conn *conn, const char *name, const struct stage_change *change,
+    char *err, size_t errlen)
+{
+	char ttl[24], at[24];
+	char *key = store_key(store.settings, "stage", name);
+	char *at_key = store_key(store.settings, "stage-at", name);
+	const char *argv[] = { "EVAL", write_back_script, "2", key, at_key,
+	    state_text(change->status), at, ttl };
+	redisReply *reply;
+
+	snprintf(ttl, sizeof(ttl), "%ld", store.settings->ttl);
+	snprintf(at, sizeof(at), "%lld", change->at);
+	reply = store_conn_command(conn, err, errlen, 8, argv);
+	free(key);
+	free(at_key);
+	if (reply == NULL)
+		return -1;
+	freeReplyObject(reply);		/* refused or not set: a later word stands */
+	return 0;
+}
+
 /*
- * Write back the states decided here while the store was down: this
- * relay saw those mails last, so its word wins.  Returns how many, or -1
- * with what was not written kept for the next try.
+ * Write back the states decided here while the store was down, each
+ * unless another relay set the stage since.  Returns how many were
+ * offered, or -1 with what was not written kept for the next try.
  */
 static long
 write_back(struct store_conn *conn, char *err, size_t errlen)
 {
-	struct stage_table pending = STAGE_TABLE_INIT;
-	struct strbuf ttl = STRBUF_INIT;
+	struct stage_changes pending = STAGE_CHANGES_INIT(STAGE_STATES_MAX);
+	struct stage_change change;
 	const char *name;
-	uint32_t value;
 	size_t pos = 0;
 	long n = 0;
-	int rc = 0;
 
 	pthread_mutex_lock(&store.lock);
 	pending = store.unsynced;
-	memset(&store.unsynced, 0, sizeof(store.unsynced));
-	stage_table_limit(&store.unsynced, STAGE_STATES_MAX, 0);
+	store.unsynced = (struct stage_changes)STAGE_CHANGES_INIT(STAGE_STATES_MAX);
 	pthread_mutex_unlock(&store.lock);
-	strbuf_addf(&ttl, "%ld", store.settings->ttl);
-	while (rc == 0 && name_map_next(&pending.states, &pos, &name, &value)) {
-		char *key = store_key(store.settings, "stage", name);
-		const char *set[] = { "SET", key, state_text((enum stage_status)value), "EX",
-		    ttl.data };
-		const char *del[] = { "DEL", key };
-		redisReply *reply = value == STAGE_UNKNOWN ?
-		    store_conn_command(conn, err, errlen, 2, del) :
-		    store_conn_command(conn, err, errlen, 5, set);
-
-		free(key);
-		if (reply == NULL)
-			rc = -1;
-		else
-			freeReplyObject(reply);
-		n++;
-	}
-	strbuf_free(&ttl);
+	while (n >= 0 && stage_changes_next(&pending, &pos, &name, &change))
+		n = write_back_one(conn, name, &change, err, errlen) == 0 ? n + 1 : -1;
 	pthread_mutex_lock(&store.lock);
-	if (rc != 0)	/* what this relay decided since stays newer: no replace */
-		stage_table_merge(&store.unsynced, &pending, false);
+	if (n < 0)	/* kept whole: writing one twice is harmless */
+		stage_changes_merge(&store.unsynced, &pending);
 	pthread_mutex_unlock(&store.lock);
-	stage_table_free(&pending);
-	return rc == 0 ? n : -1;
+	stage_changes_free(&pending);
+	return n;
 }
 
 static long
@@ -487,7 +521,7 @@ shared_state_start(const struct config *config)
 	cond_init_monotonic(&store.work);
 	cond_init_monotonic(&store.answered);
 	store.tail = &store.queue;
-	stage_table_limit(&store.unsynced, STAGE_STATES_MAX, 0);
+	store.unsynced = (struct stage_changes)STAGE_CHANGES_INIT(STAGE_STATES_MAX);
 	rc = pthread_create(&store.thread, NULL, store_main, NULL);
 	if (rc != 0) {
 		log_error("cannot start the shared-state thread: %s", strerror(rc));
@@ -517,7 +551,7 @@ shared_state_stop(void)
 	pthread_mutex_unlock(&store.lock);
 	pthread_join(store.thread, NULL);
 	store.running = false;
-	stage_table_free(&store.unsynced);
+	stage_changes_free(&store.unsynced);
 	store_settings_free(store.settings);
 	store.settings = NULL;
 }
