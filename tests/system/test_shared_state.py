@@ -595,32 +595,45 @@ def _shared_works(a, b, redis_like, url, **settings):
     m_a.wait_log(connected_re(url), timeout=10)
     pipeline = "api"
     assert a.route(pipeline, "auth", "passed") == "PASSES"
+    down = re.search(outage_re(url), m_a.log())
+    assert not down, "relay A fell back with Redis up: %s" % down.group(0)
     assert b.route(pipeline, "auth", "failed") == "BREAKS"
     assert redis_like.get(PREFIX + "stage:api/auth") == "failure"
     return m_a
 
 
-def test_password_file(relays, test_dir, lab_dir):
+PASSWORD = "redis-LAB-pw-5b8e1c0d7a"
+WRONG_PASSWORD = "not-the-password-7d1e"
+
+
+@pytest.fixture
+def redis_auth(test_dir, lab_dir):
+    r = RedisServer(os.path.join(test_dir, "redis-auth"), password=PASSWORD).start()
+    yield r
+    r.stop()
+    for secret in (PASSWORD, WRONG_PASSWORD):
+        _no_secret_anywhere(lab_dir, secret)
+
+
+def test_password_file(relays, redis_auth):
     a, b = relays
-    password = "redis-LAB-pw-5b8e1c0d7a"
-    r = RedisServer(os.path.join(test_dir, "redis-auth"), password=password).start()
-    try:
-        assert oct(os.stat(r.password_file).st_mode & 0o777) == "0o600"
-        _shared_works(a, b, r, r.url, password_file=r.password_file)
-        # a wrong password: logged clearly, mail still routed (on this relay)
-        wrong = os.path.join(test_dir, "wrong.password")
-        fd = os.open(wrong, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write("not-the-password-7d1e\n")
-        m_a = a.start(relay_config("relay-a", r.url, password_file=wrong))
-        m = m_a.wait_log(outage_re(r.url), timeout=10)
-        assert re.search(r"(?i)auth|password|WRONGPASS", m.group(0)), m.group(0)
-        assert a.route("web", "auth", "failed") == "FAILS"
-        assert "not-the-password-7d1e" not in m_a.log()
-    finally:
-        r.stop()
-    _no_secret_anywhere(lab_dir, password)
-    _no_secret_anywhere(lab_dir, "not-the-password-7d1e")
+    assert oct(os.stat(redis_auth.password_file).st_mode & 0o777) == "0o600"
+    _shared_works(a, b, redis_auth, redis_auth.url, password_file=redis_auth.password_file)
+
+
+def test_wrong_password_is_logged_and_mail_flows(relays, redis_auth, test_dir):
+    a, _ = relays
+    wrong = os.path.join(test_dir, "wrong.password")
+    fd = os.open(wrong, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(WRONG_PASSWORD + "\n")
+    m_a = a.start(relay_config("relay-a", redis_auth.url, password_file=wrong))
+    m = m_a.wait_log(outage_re(redis_auth.url), timeout=10)
+    assert re.search(r"(?i)auth|password|WRONGPASS", m.group(0)), m.group(0)
+    assert a.route("web", "auth", "failed") == "FAILS"      # routed here, not passed through
+    assert a.route("web", "auth", "passed") == "FIXED"      # by this relay's own table
+    assert count_log(m_a, outage_re(redis_auth.url)) == 1, m_a.log()[-3000:]
+    assert redis_auth.keys("*") == []
 
 
 def test_unix_socket(relays, test_dir):
@@ -632,18 +645,27 @@ def test_unix_socket(relays, test_dir):
         r.stop()
 
 
-def test_tls_with_ca_file_and_a_wrong_ca(relays, test_dir):
-    a, b = relays
+@pytest.fixture
+def redis_tls(test_dir):
     r = RedisServer(os.path.join(test_dir, "redis-tls"), tls=True).start()
-    try:
-        assert r.url.startswith("rediss://")
-        _shared_works(a, b, r, r.url, ca_file=r.ca_file)
-        m_a = a.start(relay_config("relay-a", r.url, ca_file=r.other_ca()))
-        m = m_a.wait_log(outage_re(r.url), timeout=10)
-        assert re.search(r"(?i)certificate|verify|tls|ssl", m.group(0)), m.group(0)
-        assert a.route("web", "tls", "failed") == "FAILS"
-    finally:
-        r.stop()
+    yield r
+    r.stop()
+
+
+def test_tls_with_ca_file(relays, redis_tls):
+    a, b = relays
+    assert redis_tls.url.startswith("rediss://")
+    _shared_works(a, b, redis_tls, redis_tls.url, ca_file=redis_tls.ca_file)
+
+
+def test_tls_wrong_ca_is_refused_and_mail_flows(relays, redis_tls):
+    a, _ = relays
+    m_a = a.start(relay_config("relay-a", redis_tls.url, ca_file=redis_tls.other_ca()))
+    m = m_a.wait_log(outage_re(redis_tls.url), timeout=10)
+    assert re.search(r"(?i)certificate|verify", m.group(0)), m.group(0)
+    assert a.route("web", "tls", "failed") == "FAILS"
+    assert a.route("web", "tls", "passed") == "FIXED"
+    assert redis_tls.keys("*") == []
 
 
 # ------------------------------------------------------------------ (h) /metrics and -s
