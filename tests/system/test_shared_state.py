@@ -30,6 +30,8 @@ import urllib.request
 import pytest
 
 from tests.lab import PostfixInstance, RedisServer, free_port, send as smtp_send
+from tests.lab.gocdmail import stage_subject
+from tests.lab.milterclient import MilterSession, added_recipients
 from tests.lab.slack import API_PATH, SlackStandIn
 from conftest import GROUPS_PATH, MilterFactory   # the module pytest loaded (no __init__.py)
 from tests.system.m2a_helpers import (GOCD_SENDER, TRIGGER, config, deliver, gocd_mail,
@@ -351,17 +353,22 @@ def test_stage_keys_in_redis(relays, redis, prefix):
 
 # ------------------------------------------------------------------ (b) race across relays
 
-def test_concurrent_failed_on_both_relays_makes_one_breaks(relays, redis):
-    """(b) After a pass, the same "failed" mail sent through A and through B
-    at the same moment: one BREAKS and one FAILS, never two BREAKS (nor two
-    FAILS).  Several rounds on fresh pipelines to give a race a chance."""
+@pytest.mark.parametrize("shared", [True, False], ids=["shared", "control-unshared"])
+def test_concurrent_failed_on_both_relays_makes_one_breaks(relays, redis, shared):
+    """(b) After a pass (through A, then through B, so that without shared
+    state each relay would hold "success" of its own), the same "failed"
+    mail sent through A and through B at the same moment: one BREAKS and one
+    FAILS, never two BREAKS.  Several rounds on fresh pipelines to give a
+    race a chance.  Control without shared state: two BREAKS."""
     a, b = relays
-    a.start(relay_config("relay-a", redis.url))
-    b.start(relay_config("relay-b", redis.url))
-    rounds = 5
+    url = redis.url if shared else None
+    a.start(relay_config("relay-a", url))
+    b.start(relay_config("relay-b", url))
+    rounds = 5 if shared else 1
     for n in range(rounds):
         pipeline = "race%d" % n
         assert a.route(pipeline, "build", "passed") == "PASSES"
+        assert b.route(pipeline, "build", "passed") == "PASSES"
         counter = next_counter()
         datas = [gocd_mail(pipeline, "build", "failed", counter=counter) for _ in (a, b)]
         barrier = threading.Barrier(2)
@@ -378,7 +385,45 @@ def test_concurrent_failed_on_both_relays_makes_one_breaks(relays, redis):
             t.join(30)
         assert all(r is not None and r.ok for r in results), results
         got = sorted(event_of(a.sink.wait_for(same_message(d), timeout=20)) for d in datas)
-        assert got == ["BREAKS", "FAILS"], "round %d: %r" % (n, got)
+        assert got == (["BREAKS", "FAILS"] if shared else ["BREAKS", "BREAKS"]), \
+            "round %d: %r" % (n, got)
+
+
+@pytest.mark.parametrize("shared", [True, False], ids=["shared", "control-unshared"])
+def test_ends_of_message_held_on_both_daemons_make_one_breaks(relays, redis, shared):
+    """(b), at the milter protocol: "passed" on both relays, then copies of
+    one "failed" mail held just before their end of message on both
+    daemons and all released at once (Postfix cannot line sessions up like
+    that; see test_edges.py).  Shared: only one copy across both relays may
+    read "success" and become BREAKS.  Control without shared state: each
+    relay has its own "success", so each makes one BREAKS."""
+    a, b = relays
+    url = redis.url if shared else None
+    m_a = a.start(relay_config("relay-a", url))
+    m_b = b.start(relay_config("relay-b", url))
+    per_daemon, rounds = 3, 5 if shared else 1
+
+    def session(m2a, pipeline, text):
+        s = MilterSession(tuple(m2a.sock[1:]))
+        s.envelope(GOCD_SENDER, [TRIGGER])
+        s.headers([("Subject", stage_subject(pipeline, "build", text))])
+        return s
+
+    for n in range(rounds):
+        pipeline = "race%d" % n
+        for i, m in enumerate((m_a, m_b)):
+            with session(m, pipeline, "passed") as first:
+                assert added_recipients(first.end_of_message("S%dP%d" % (n, i))) == \
+                    ["passes@example.com"]
+        held = [session(m, pipeline, "failed") for m in (m_a, m_b) for _ in range(per_daemon)]
+        for i, s in enumerate(held):            # back to back, no reply read
+            s.send_end_of_message("S%dF%d" % (n, i))
+        got = [added_recipients(s.read_end_of_message())[0] for s in held]
+        for s in held:
+            s.close()
+        breaks = 1 if shared else 2
+        assert sorted(got) == ["breaks@example.com"] * breaks + ["fails@example.com"] * (
+            2 * per_daemon - breaks), "round %d (A's copies first): %r" % (n, got)
 
 
 # ------------------------------------------------------------------ (c) kill -9 with posts queued
