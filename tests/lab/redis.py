@@ -6,6 +6,7 @@
     r.keys("mail2alert:*")
     r.stop(); r.start()                       # same port (the daemon's URL stays valid)
     r.kill()                                  # SIGKILL
+    r.freeze(); r.thaw()                      # SIGSTOP / SIGCONT: a hung server
     r.pause(3000)                             # CLIENT PAUSE 3000 WRITE: writes wait
     r.sleep(2)                                # DEBUG SLEEP 2 in a thread: everything waits
 
@@ -246,6 +247,7 @@ class RedisServer:
         if self.proc is None:
             return None
         if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGCONT)       # in case it is frozen
             self.proc.send_signal(signal.SIGTERM)
             try:
                 self.proc.wait(timeout)
@@ -262,6 +264,15 @@ class RedisServer:
             self.proc.wait(10)
         self._wait_port_free()
         return None if self.proc is None else self.proc.returncode
+
+    def freeze(self):
+        """SIGSTOP: the server hangs; the kernel still completes TCP
+        connects (into the listen backlog), but nothing is answered."""
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def thaw(self):
+        """SIGCONT after freeze()."""
+        self.proc.send_signal(signal.SIGCONT)
 
     def restart(self, timeout=10.0):
         self.stop()

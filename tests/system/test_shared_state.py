@@ -586,6 +586,104 @@ def test_slow_redis_does_not_hold_mail(relays, redis, how):
         sleeper.join(10)
 
 
+def test_hung_redis_does_not_hold_mail(relays, redis):
+    """Redis frozen (SIGSTOP): connects still complete, nothing is answered.
+    Mail through A keeps flowing within the bound; one outage is logged;
+    after SIGCONT the relay comes back and writes its states back."""
+    a, b = relays
+    m_a = a.start(relay_config("relay-a", redis.url, timeout=50))
+    b.start(relay_config("relay-b", redis.url, timeout=50))
+    m_a.wait_log(connected_re(redis.url), timeout=10)
+    assert a.route("api", "hung", "passed") == "PASSES"
+    redis.freeze()
+    try:
+        delays = []
+        for i in range(6):
+            data = gocd_mail("api", "hung", "failed" if i % 2 == 0 else "passed")
+            t0 = time.monotonic()
+            res = a.mta(GOCD_SENDER, [TRIGGER], data)
+            delays.append(time.monotonic() - t0)
+            assert res.ok, res
+            event_of(a.sink.wait_for(same_message(data), timeout=20))
+        assert max(delays) < 2.0, "per-message delays: %r" % ["%.2f" % d for d in delays]
+        # the last one, "passed" after "failed" on A alone, leaves api/hung at success;
+        # now a failure on another stage, decided alone
+        assert a.route("api", "hung2", "failed") == "FAILS"
+        m_a.wait_log(outage_re(redis.url), timeout=10)
+    finally:
+        redis.thaw()
+    m = m_a.wait_log(back_re(redis.url), timeout=40)
+    assert int(m.group(1)) >= 1, m.group(0)
+    assert count_log(m_a, outage_re(redis.url)) == 1, m_a.log()[-3000:]
+    wait_reads_shared(b, redis)
+    assert b.route("api", "hung2", "passed") == "FIXED"
+
+
+def test_started_with_redis_down_then_two_outages(relays, redis, mail2alert_bin):
+    """A starts while Redis is down: one outage line at start, mail flows;
+    Redis comes: back, states written back.  A second outage is logged
+    once more and counted (outages_total 2)."""
+    a, b = relays
+    port = free_port()
+    redis.stop()
+    m_a = a.start(relay_config("relay-a", redis.url,
+                               extra='metrics-listen = "127.0.0.1:%d";' % port))
+    assert a.route("web", "cold", "failed") == "FAILS"
+    m_a.wait_log(outage_re(redis.url), timeout=10)
+    assert scrape(port).get("mail2alert_shared_state_up") == 0
+    redis.start()
+    m = m_a.wait_log(back_re(redis.url), timeout=40)
+    assert int(m.group(1)) >= 1, m.group(0)
+    assert redis.get(PREFIX + "stage:web/cold") == "failure"
+    b.start(relay_config("relay-b", redis.url))
+    assert b.route("web", "cold", "passed") == "FIXED"
+    at = len(m_a.log())
+    redis.stop()
+    assert a.route("web", "cold2", "failed") == "FAILS"
+    m_a.wait_log(outage_re(redis.url), timeout=10, start=at)
+    redis.start()
+    m_a.wait_log(back_re(redis.url), timeout=40, start=at)
+    assert count_log(m_a, outage_re(redis.url)) == 2, m_a.log()[-3000:]
+    assert count_log(m_a, back_re(redis.url)) == 2, m_a.log()[-3000:]
+    s = scrape(port)
+    assert s.get("mail2alert_shared_state_outages_total") == 2, s
+    wait_for(lambda: scrape(port).get("mail2alert_shared_state_up") == 1, timeout=10,
+             what="mail2alert_shared_state_up 1")
+
+
+def test_kill_9_while_redis_is_down_journal_keeps_the_posts(relays, redis, slack, test_dir):
+    """Redis down and outbox-journal set: posts fall back to the journal
+    before the reply; a kill -9 then loses none, and a restart (Redis back)
+    sends each exactly once."""
+    a, _ = relays
+    post_rules = [rule(["slack:#builds"], function="pipelines.any", args=None)]
+    cfg = relay_config("relay-a", redis.url, rules=post_rules,
+                       journal=os.path.join(test_dir, "outbox.journal"),
+                       extra=slack_settings(slack))
+    m_a = a.start(cfg)
+    m_a.wait_log(connected_re(redis.url), timeout=10)
+    redis.stop()
+    slack.set_mode("hang", API_PATH)
+    datas = [gocd_mail("kq%d" % (i + 1), "build", "failed") for i in range(3)]
+    titles = [re.search(rb"(?m)^Subject: (.*)$", d).group(1).decode().strip() for d in datas]
+    for d in datas:
+        res = a.mta(GOCD_SENDER, [TRIGGER], d)
+        assert res.ok and res.queue_id, res
+    slack.wait_hanging(1, timeout=10)
+    m_a.kill()
+    slack.set_mode("ok", API_PATH)
+    redis.start()
+    a.start(cfg)
+    wait_for(lambda: all(_titles_answered_200(slack).get(t) for t in titles), timeout=30,
+             what="all 3 posts answered 200 (have %r)" % _titles_answered_200(slack))
+    marker = gocd_mail("kq9", "build", "failed")
+    mtitle = re.search(rb"(?m)^Subject: (.*)$", marker).group(1).decode().strip()
+    assert a.mta(GOCD_SENDER, [TRIGGER], marker).ok
+    wait_for(lambda: _titles_answered_200(slack).get(mtitle), timeout=20, what="the marker post")
+    got = _titles_answered_200(slack)
+    assert {t: got.get(t, 0) for t in titles + [mtitle]} == {t: 1 for t in titles + [mtitle]}, got
+
+
 # ------------------------------------------------------------------ (f) -t
 
 def test_config_check_of_the_shared_state_url(config_check, redis):
@@ -600,6 +698,11 @@ def test_config_check_of_the_shared_state_url(config_check, redis):
     path, rc, out, err = config_check(with_url("redis://h:99999"))
     assert rc == 78, (rc, out, err)
     assert re.search(r"%s:1: shared-state: .*port" % re.escape(path), err), err
+    # shared-state-ttl has a floor of 60 s
+    path, rc, out, err = config_check(with_url(redis.url) .replace(
+        'shared-state-node = "relay-a";', 'shared-state-node = "relay-a"; shared-state-ttl = 59;'))
+    assert rc == 78 and re.search(r"%s:2: shared-state-ttl: " % re.escape(path), err), \
+        (rc, out, err)
     # a valid URL with nothing listening: named, said to be unreachable
     dead = "redis://127.0.0.1:%d/0" % free_port()
     path, rc, out, err = config_check(with_url(dead))
