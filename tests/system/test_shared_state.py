@@ -504,6 +504,52 @@ def test_kill_9_with_posts_queued_loses_none_and_sends_none_twice(relays, redis,
         assert not left, "posts left in Redis after delivery: %r" % left
 
 
+def test_two_live_workers_send_each_post_once(relays, redis, slack):
+    """Both relays' workers take posts from the one shared outbox: mail sent
+    through A and B at the same time makes every post exactly once, and all
+    keys live under a custom shared-state-prefix."""
+    a, b = relays
+    prefix = "lab-outbox:"
+    post_rules = [rule(["slack:#builds"], function="pipelines.any", args=None)]
+    for r in (a, b):
+        r.start(relay_config(r.name, redis.url, rules=post_rules, prefix=prefix,
+                             extra=slack_settings(slack)))
+    per_relay = 8
+    datas = {r.name: [gocd_mail("kq%d" % (i % 8 + 1), "build", "failed")
+                      for i in range(per_relay)] for r in (a, b)}
+    titles = [re.search(rb"(?m)^Subject: (.*)$", d).group(1).decode().strip()
+              for ds in datas.values() for d in ds]
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def send(relay):
+        barrier.wait(5)
+        for d in datas[relay.name]:
+            res = relay.mta(GOCD_SENDER, [TRIGGER], d)
+            if not res.ok:
+                errors.append(res)
+
+    threads = [threading.Thread(target=send, args=(r,)) for r in (a, b)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(60)
+    assert not errors, errors
+    wait_for(lambda: all(_titles_answered_200(slack).get(x) for x in titles), timeout=30,
+             what="all posts answered 200")
+    marker = gocd_mail("kq9", "build", "failed")
+    mtitle = re.search(rb"(?m)^Subject: (.*)$", marker).group(1).decode().strip()
+    assert a.mta(GOCD_SENDER, [TRIGGER], marker).ok
+    wait_for(lambda: _titles_answered_200(slack).get(mtitle), timeout=20, what="the marker post")
+    got = _titles_answered_200(slack)
+    dups = {x: n for x, n in got.items() if n != 1}
+    assert not dups, "posts sent more than once: %r" % dups
+    assert len(slack.requests(API_PATH)) == len(titles) + 1, slack.requests(API_PATH)
+    stray = [k for k in redis.keys("*") if not k.startswith(prefix)]
+    assert not stray, "keys outside shared-state-prefix: %r" % stray
+    assert redis.keys(prefix + "*"), "nothing under the prefix"
+
+
 # ------------------------------------------------------------------ (d) Redis stopped mid-stream
 
 def test_redis_stopped_mid_stream_mail_flows_and_state_converges(relays, redis):
