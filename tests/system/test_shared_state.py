@@ -327,6 +327,48 @@ def test_passed_on_a_then_failed_on_b_breaks(relays, redis, shared):
         assert redis.keys("*") == []
 
 
+def test_cancelled_on_b_resets_the_shared_state(relays, redis):
+    """CANCELLED makes the state unknown (test_edges.py) on every relay:
+    passed on A, cancelled on B, failed on A is FAILS, not BREAKS."""
+    a, b = relays
+    a.start(relay_config("relay-a", redis.url))
+    b.start(relay_config("relay-b", redis.url))
+    assert a.route("web", "cancel", "passed") == "PASSES"
+    assert b.route("web", "cancel", "cancelled") == "CANCELLED"
+    assert a.route("web", "cancel", "failed") == "FAILS"
+    assert b.route("web", "cancel", "passed") == "FIXED"
+
+
+def wait_cctray_seen(gocd, user, proc, timeout=15.0):
+    """USER's cctray.xml was answered, and a groups poll of USER came after."""
+    def seen():
+        reqs = gocd.requests()
+        cc = [i for i, r in enumerate(reqs) if r.path == "/go/cctray.xml"
+              and basic_user(r) == user and r.status == 200]
+        return cc and any(r.path == GROUPS_PATH and basic_user(r) == user
+                          for r in reqs[cc[0] + 1:])
+    wait_for(seen, timeout=timeout, what="%s to read cctray.xml" % user)
+
+
+@pytest.mark.parametrize("shared", [True, False], ids=["shared", "control-unshared"])
+def test_cctray_seed_still_counts_with_shared_state(relays, redis, shared):
+    """Today a stage seeded "Success" from cctray.xml makes the next
+    "failed" BREAKS (test_edges.py).  With shared state set and nothing in
+    Redis for the stage yet, the seed must still count, on either relay."""
+    a, b = relays
+    a.gocd.set_cctray({"api :: seeded": "Success", "web :: seeded": "Success"})
+    url = redis.url if shared else None
+    m_a = a.start(relay_config("relay-a", url))
+    m_b = b.start(relay_config("relay-b", url))
+    wait_cctray_seen(a.gocd, "relay-a", m_a)
+    wait_cctray_seen(b.gocd, "relay-b", m_b)
+    assert a.route("api", "seeded", "failed") == "BREAKS"
+    assert b.route("web", "seeded", "failed") == "BREAKS"
+    # and once in Redis, Redis is what counts: the seed does not bring "success" back
+    # (without shared state B still has its own seed)
+    assert b.route("api", "seeded", "failed") == ("FAILS" if shared else "BREAKS")
+
+
 # ------------------------------------------------------------------ (i) keys, TTL, prefix
 
 @pytest.mark.parametrize("prefix", [None, "m2a-lab/x:"], ids=["default-prefix", "custom"])
