@@ -360,3 +360,93 @@ class RedisServer:
 
     def __repr__(self):
         return "<RedisServer %s pid=%s>" % (self.url, self.proc.pid if self.proc else None)
+
+
+class TcpProxy:
+    """A loopback TCP relay to 127.0.0.1:target_port, to cut one client off
+    from a server while others still reach it (a network partition).
+
+        p = TcpProxy(redis.port).start()      # p.port: point the client here
+        p.cut()                               # close every connection; refuse new ones
+        p.heal()                              # accept again
+    """
+
+    def __init__(self, target_port, host="127.0.0.1"):
+        self.host = host
+        self.target = (host, int(target_port))
+        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._listener.bind((host, 0))
+        self._listener.listen(64)
+        self.port = self._listener.getsockname()[1]
+        self._lock = threading.Lock()
+        self._socks = set()
+        self._cut = False
+        self._stopping = False
+        self._thread = None
+
+    def start(self):
+        self._thread = threading.Thread(target=self._accept, name="tcp-proxy", daemon=True)
+        self._thread.start()
+        return self
+
+    def _accept(self):
+        while not self._stopping:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            with self._lock:
+                cut = self._cut or self._stopping
+            if cut:
+                client.close()
+                continue
+            try:
+                upstream = socket.create_connection(self.target, timeout=5)
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                self._socks.update((client, upstream))
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    def _pump(self, src, dst):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def _close_all(self):
+        with self._lock:
+            socks, self._socks = self._socks, set()
+        for s in socks:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
+
+    def cut(self):
+        with self._lock:
+            self._cut = True
+        self._close_all()
+
+    def heal(self):
+        with self._lock:
+            self._cut = False
+
+    def stop(self):
+        self._stopping = True
+        self._listener.close()
+        self._close_all()

@@ -29,7 +29,7 @@ import urllib.request
 
 import pytest
 
-from tests.lab import PostfixInstance, RedisServer, free_port, send as smtp_send
+from tests.lab import PostfixInstance, RedisServer, TcpProxy, free_port, send as smtp_send
 from tests.lab.gocdmail import stage_subject
 from tests.lab.milterclient import MilterSession, added_recipients
 from tests.lab.slack import API_PATH, SlackStandIn
@@ -637,6 +637,39 @@ def test_redis_stopped_mid_stream_mail_flows_and_state_converges(relays, redis):
     wait_reads_shared(b, redis)         # B too has found Redis again
     assert b.route("api", "deploy", "passed") == "FIXED"
     assert count_log(m_a, outage_re(redis.url)) == 1
+
+
+@pytest.fixture
+def proxy(redis):
+    p = TcpProxy(redis.port).start()
+    yield p
+    p.stop()
+
+
+def test_partition_write_back_does_not_undo_newer_states(relays, redis, proxy):
+    """A alone loses Redis (through a proxy that is cut) while B keeps it.
+    A decides api/part "failure" alone; then B sees the stage fail and
+    pass again ("success" in Redis, the newest word).  When A gets Redis
+    back, its stale "failure" must not overwrite B's newer state: the next
+    "failed" anywhere is BREAKS."""
+    a, b = relays
+    proxied = "redis://127.0.0.1:%d/0" % proxy.port
+    m_a = a.start(relay_config("relay-a", proxied))
+    b.start(relay_config("relay-b", redis.url))
+    m_a.wait_log(connected_re(proxied), timeout=10)
+    assert a.route("api", "part", "passed") == "PASSES"
+    proxy.cut()
+    assert a.route("api", "part", "failed") == "BREAKS"        # decided on A alone
+    m_a.wait_log(outage_re(proxied), timeout=10)
+    assert redis.get(PREFIX + "stage:api/part") == "success"
+    assert b.route("api", "part", "failed") == "BREAKS"
+    assert b.route("api", "part", "passed") == "FIXED"
+    assert redis.get(PREFIX + "stage:api/part") == "success"
+    proxy.heal()
+    m_a.wait_log(back_re(proxied), timeout=40)
+    assert redis.get(PREFIX + "stage:api/part") == "success", \
+        "relay A's stale state, decided alone, overwrote relay B's newer one"
+    assert b.route("api", "part", "failed") == "BREAKS"
 
 
 # ------------------------------------------------------------------ (e) Redis slow
