@@ -19,7 +19,6 @@ import base64
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import threading
