@@ -14,6 +14,7 @@ from .gocdmail import (stage_mail, plain_mail, stage_subject, send, SendResult,
                        SmtpSendError, EVENT_TEXT)
 from .milter import (MilterProcess, MilterError, check_config, parse_socket,
                      postfix_milter_spec)
+from .redis import RedisServer, RedisError, TcpProxy
 
 __all__ = [
     "PostfixInstance", "PostfixError", "free_port", "wait_port",
@@ -23,4 +24,5 @@ __all__ = [
     "SmtpSendError", "EVENT_TEXT",
     "MilterProcess", "MilterError", "check_config", "parse_socket",
     "postfix_milter_spec",
+    "RedisServer", "RedisError", "TcpProxy",
 ]
