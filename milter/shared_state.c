@@ -67,7 +67,7 @@ static const char outbox_push_script[] =
 	"if redis.call('LLEN', KEYS[1]) >= tonumber(ARGV[1]) then return -1 end\n"
 	"return redis.call('RPUSH', KEYS[1], ARGV[2])\n";
 
-#define REQUEST_ARGS 8
+#define REQUEST_ARGS 9
 
 struct request {
 	int argc;
@@ -247,7 +247,7 @@ shared_state_stage_commit(const char *pipeline, const char *stage,
 	reply = ask(REQUEST_ARGS, (char *[]){ xstrdup("EVAL"), xstrdup(stage_script),
 	    xstrdup("2"), store_key(store.settings, "stage", name),
 	    store_key(store.settings, "stage-at", name), xstrdup(state_text(expected)),
-	    xstrdup(state_text(now)), strbuf_detach(&ttl) });
+	    xstrdup(state_text(now)), strbuf_detach(&ttl), strbuf_detach(&at) });
 	free(name);
 	reply = check_error(reply, "the stage script");
 	if (reply != NULL && reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 &&
