@@ -35,7 +35,7 @@ static const char owned_script[] =
 static struct {
 	struct store_conn conn;
 	bool connected;
-	bool own_recovered;	/* a previous life's list taken back */
+	bool own_recovered;	/* a previous life's list handed back */
 	bool warned;		/* this outage was logged */
 	long long next_connect, next_tick;	/* monotonic ms */
 	char *outbox, *processing, *node_key, *nodes;
@@ -190,18 +190,23 @@ shared_outbox_done(const struct shared_post *taken)
 	ob.acks[ob.nacks++] = copy;
 }
 
-/* A node whose heartbeat is gone: move its posts back to the outbox. */
+/*
+ * A node whose heartbeat is gone (or this node, once per life: what a
+ * previous life took and did not finish): move its posts back to the head
+ * of the outbox, where the next taker finds them first.
+ */
 static void
-recover_node(const char *node)
+recover_node(const char *node, bool own)
 {
 	char *heartbeat = store_key(settings(), "node", node);
 	char *list = store_key(settings(), "processing", node);
-	redisReply *alive = command(2, (const char *[]){ "EXISTS", heartbeat });
+	redisReply *alive = own ? NULL : command(2, (const char *[]){ "EXISTS", heartbeat });
 	size_t moved = 0;
 	bool empty = false;
 
-	if (alive != NULL && alive->type == REDIS_REPLY_INTEGER && alive->integer == 0) {
-		while (moved < RECOVER_BATCH && !empty) {
+	if (own || (alive != NULL && alive->type == REDIS_REPLY_INTEGER && alive->integer == 0)) {
+		/* our own list is at most a queue's worth: all of it, so takes cannot mix in */
+		while ((own || moved < RECOVER_BATCH) && !empty) {
 			redisReply *r = command(5, (const char *[]){ "LMOVE", list, ob.outbox,
 			    "RIGHT", "LEFT" });
 
@@ -210,11 +215,15 @@ recover_node(const char *node)
 			if (r != NULL)
 				freeReplyObject(r);
 		}
-		if (empty && ob.connected)
+		if (empty && ob.connected && !own)
 			run(3, (const char *[]){ "SREM", ob.nodes, node });
-		if (moved > 0)
+		if (moved > 0 && own)
+			log_info("shared outbox: %zu posts this node held when it last stopped "
+			    "handed back to the outbox", moved);
+		else if (moved > 0)
 			log_warning("shared outbox: node %s stopped; %zu posts it held handed "
 			    "back to the outbox", node, moved);
+		ob.own_recovered |= own && empty;
 	}
 	if (alive != NULL)
 		freeReplyObject(alive);
@@ -241,7 +250,7 @@ tick(void)
 		const redisReply *n = nodes->element[i];
 
 		if (n->type == REDIS_REPLY_STRING && strcmp(n->str, settings()->node) != 0)
-			recover_node(n->str);
+			recover_node(n->str, false);
 	}
 	if (nodes != NULL)
 		freeReplyObject(nodes);
@@ -277,32 +286,6 @@ accept_record(const redisReply *item)
 	return post;
 }
 
-/* Posts a previous life of this node took and did not finish. */
-static size_t
-take_own(size_t room, struct shared_post *out)
-{
-	char stop[24];
-	redisReply *list;
-	size_t n = 0;
-
-	snprintf(stop, sizeof(stop), "%zu", room - 1);
-	list = command(4, (const char *[]){ "LRANGE", ob.processing, "0", stop });
-	for (size_t i = 0; list != NULL && i < list->elements && ob.connected; i++) {
-		struct slack_post *post = list->element[i]->type == REDIS_REPLY_STRING ?
-		    accept_record(list->element[i]) : NULL;
-
-		if (post != NULL)
-			out[n++] = (struct shared_post){ post, xstrdup(list->element[i]->str) };
-	}
-	ob.own_recovered = list != NULL && list->elements < room;
-	if (list != NULL)
-		freeReplyObject(list);
-	if (n > 0)
-		log_info("shared outbox: %zu posts this node had taken before it stopped "
-		    "taken back", n);
-	return n;
-}
-
 size_t
 shared_outbox_take(size_t room, struct shared_post *out)
 {
@@ -314,8 +297,8 @@ shared_outbox_take(size_t room, struct shared_post *out)
 	tick();
 	if (room > TAKE_BATCH)
 		room = TAKE_BATCH;
-	if (!ob.own_recovered && ob.connected && room > 0)
-		return take_own(room, out);
+	if (!ob.own_recovered && ob.connected)
+		recover_node(settings()->node, true);
 	while (n < room && ob.connected) {
 		redisReply *item = command(5, (const char *[]){ "LMOVE", ob.outbox,
 		    ob.processing, "LEFT", "RIGHT" });
