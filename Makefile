@@ -82,8 +82,9 @@ system-check: deps mail2alert
 
 check: unit-check tls-pipe-check system-check
 
-# The unit tests, and the daemon under the routing, edge and metrics system
-# tests (the metrics listener's thread), under valgrind.  Any finding
+# The unit tests, and the daemon under the routing, edge, metrics and
+# shared-state system tests (the metrics listener's thread, the store's
+# threads and the TLS pipe), under valgrind.  Any finding
 # fails: the logs must stay empty.
 VALGRIND_LOGS = $(CURDIR)/build/valgrind-logs
 valgrind-check: deps $(UNIT_BIN) mail2alert
@@ -93,7 +94,7 @@ valgrind-check: deps $(UNIT_BIN) mail2alert
 	M2A_VALGRIND_LOGS=$(VALGRIND_LOGS) M2A_REAL_BINARY=$(CURDIR)/mail2alert \
 		MAIL2ALERT=$(CURDIR)/tests/valgrind/mail2alert.sh \
 		$(PYTHON) -m pytest -q tests/system/test_routing.py tests/system/test_edges.py \
-		tests/system/test_metrics.py
+		tests/system/test_metrics.py tests/system/test_shared_state.py
 	@found=$$(find $(VALGRIND_LOGS) -name '*.log' -size +0 | wc -l); \
 		echo "valgrind: $$(ls $(VALGRIND_LOGS) | wc -l) daemon runs, $$found with findings"; \
 		[ $$found -eq 0 ] || { cat $(VALGRIND_LOGS)/*.log; exit 1; }
