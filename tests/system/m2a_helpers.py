@@ -6,6 +6,7 @@ import itertools
 import os
 import random
 import re
+import time
 
 from tests.lab import plain_mail, stage_mail
 
@@ -15,6 +16,19 @@ MAIL_SENDER = "go@example.com"          # the mail manager's `from`
 CONTROL_RCPT = "control@example.org"
 
 _counter = itertools.count(100)
+
+
+def wait_for(predicate, timeout=20.0, what="condition", interval=0.05):
+    """Poll predicate until it returns something true (returned), or fail
+    after timeout seconds naming what was awaited."""
+    deadline = time.monotonic() + timeout
+    while True:
+        got = predicate()
+        if got:
+            return got
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out after %.0fs waiting for %s" % (timeout, what))
+        time.sleep(interval)
 
 
 def next_counter():

@@ -18,7 +18,7 @@ import pytest
 
 from tests.lab import free_port
 from tests.system.m2a_helpers import (assert_discarded, deliver, gocd_config, gocd_mail,
-                                      rule)
+                                      rule, wait_for)
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 RULES_FILE = os.path.join(REPO, "packaging", "monitoring", "mail2alert.rules.yml")
@@ -78,17 +78,6 @@ def scrape_text(port):
 
 def value(samples, name, **labels):
     return samples.get((name, frozenset(labels.items())))
-
-
-def wait_for(predicate, timeout=20, what="condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        got = predicate()
-        if got:
-            return got
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for %s" % what)
-        time.sleep(0.1)
 
 
 def status_cmd(mail2alert_bin, config_path, *args):

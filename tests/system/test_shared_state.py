@@ -35,7 +35,7 @@ from tests.lab.slack import API_PATH, SlackStandIn
 from conftest import GROUPS_PATH, MilterFactory   # the module pytest loaded (no __init__.py)
 from tests.system.m2a_helpers import (GOCD_SENDER, TRIGGER, config, deliver, gocd_mail,
                                       gocd_manager, next_counter, q, rule, same_message,
-                                      trace)
+                                      trace, wait_for)
 
 EVENT_NAMES = ["PASSES", "FAILS", "BREAKS", "FIXED", "CANCELLED"]
 PREFIX = "mail2alert:"
@@ -225,17 +225,6 @@ def slack_settings(slack, retry_time=300):
 
 
 # ------------------------------------------------------------------ helpers
-
-def wait_for(predicate, timeout=20.0, what="condition", interval=0.05):
-    deadline = time.monotonic() + timeout
-    while True:
-        got = predicate()
-        if got:
-            return got
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out after %.0fs waiting for %s" % (timeout, what))
-        time.sleep(interval)
-
 
 _probes = iter(range(10 ** 6))
 
