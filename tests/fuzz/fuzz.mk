@@ -24,7 +24,7 @@ FUZZ_TIMEOUT  ?= 10
 FUZZ_ARGS     ?=
 FUZZ_DIR      ?= build/fuzz
 FUZZERS       ?= fuzz_subject fuzz_body fuzz_config fuzz_gocd_json fuzz_cctray \
-                 fuzz_slack fuzz_state fuzz_eml
+                 fuzz_slack fuzz_state fuzz_eml fuzz_outbox_record fuzz_store_url
 
 FUZZ_SANITIZE = -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS  ?= -g -O1 -fno-omit-frame-pointer
@@ -33,7 +33,7 @@ FUZZ_CPPFLAGS = $(filter-out -MMD -MP -Irules,$(CPPFLAGS)) -Irules -Itests/fuzz
 FUZZ_ALLFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra $(FUZZ_CFLAGS) $(FUZZ_SANITIZE)
 
 FUZZ_ALL_NAMES = fuzz_subject fuzz_body fuzz_config fuzz_gocd_json fuzz_cctray \
-                 fuzz_slack fuzz_state fuzz_eml
+                 fuzz_slack fuzz_state fuzz_eml fuzz_outbox_record fuzz_store_url
 FUZZ_RULES_OBJ = $(RULES_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
 FUZZ_BINS      = $(FUZZ_ALL_NAMES:%=$(FUZZ_DIR)/%)
 
