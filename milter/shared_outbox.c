@@ -161,6 +161,8 @@ flush_acks(void)
 
 	while (done < ob.nacks && ack(&ob.acks[done]))
 		shared_post_free(&ob.acks[done++]);
+	if (done == 0)
+		return;		/* ob.acks may be NULL: no memmove on it */
 	memmove(ob.acks, ob.acks + done, (ob.nacks - done) * sizeof(*ob.acks));
 	ob.nacks -= done;
 }
